@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a warm one:
+#   provisions what is missing (Mesa's lavapipe Vulkan driver for wgpu; a Python venv with
+#   torch==2.9.0 whose libtorch the tch backend links), then runs rustfmt, clippy and every
+#   test with all three backends compiled in.
+#
+#   bash .ci/test.sh            # everything
+#   ZOO_SKIP_PROVISION=1 ...    # use what is installed, install nothing
+#   ZOO_TORCH_VENV=/path ...    # where the torch venv lives (default ~/.cache/burn-zoo/torch-venv)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# --- wgpu: a Vulkan device. Without a GPU, Mesa's lavapipe is a software one.
+have_vulkan_icd() { ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; }
+if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! have_vulkan_icd; then
+  step "installing mesa-vulkan-drivers (lavapipe) for the wgpu backend"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq mesa-vulkan-drivers >/dev/null
+fi
+
+# --- tch: libtorch from the PyPI wheel of torch 2.9.0 (what burn-tch 0.21 / tch 0.22 expect).
+VENV="${ZOO_TORCH_VENV:-$HOME/.cache/burn-zoo/torch-venv}"
+torch_ok() { "$VENV/bin/python" -c 'import torch, sys; sys.exit(0 if torch.__version__.startswith("2.9.0") else 1)' 2>/dev/null; }
+if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! torch_ok; then
+  step "installing torch==2.9.0 into $VENV for the tch backend (about 6.7 GB)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check torch==2.9.0
+fi
+torch_ok || { echo "error: $VENV has no torch 2.9.0 (unset ZOO_SKIP_PROVISION to install it)"; exit 1; }
+export LIBTORCH_USE_PYTORCH=1
+export PATH="$VENV/bin:$PATH"
+TORCH_LIB="$("$VENV/bin/python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+
+FEATURES="ndarray,wgpu,tch"
+step "rustfmt"
+cargo fmt --all -- --check
+step "clippy (all backends)"
+cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
+step "tests (ndarray, wgpu, tch)"
+cargo test --workspace --features "$FEATURES"
+step "tests of the facade built with the default backend only"
+cargo test -p burn-zoo --lib
+step "done"

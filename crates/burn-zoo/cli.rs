@@ -1,0 +1,276 @@
+//! Flags every example shares (pytorch/examples habits): training hyper-parameters, backend
+//! and device, artifact directory, resume. Model defaults fill whatever is not given.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use zoo_training::{Mode, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig};
+
+use crate::backend::{BackendKind, DeviceSpec};
+
+/// `--backend` and `--device`.
+#[derive(Args, Clone, Debug)]
+pub struct BackendArgs {
+    /// Backend: ndarray (CPU), wgpu (GPU via Vulkan/Metal/DX12) or tch (libtorch).
+    #[arg(long, default_value = "ndarray", value_parser = parse_backend)]
+    pub backend: BackendKind,
+    /// Device: default, cpu, cuda or cuda:N (cuda with --backend tch only).
+    #[arg(long, default_value = "default", value_parser = parse_device)]
+    pub device: DeviceSpec,
+}
+
+fn parse_backend(s: &str) -> Result<BackendKind, String> {
+    s.parse()
+}
+
+fn parse_device(s: &str) -> Result<DeviceSpec, String> {
+    s.parse()
+}
+
+/// Training flags. Unset values take the model's seed defaults (see each example's `--help`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct TrainArgs {
+    /// Epochs to train (with --resume: the total, counting epochs already done).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Samples per optimiser step; 'full' for full-batch training.
+    #[arg(long, value_parser = parse_batch)]
+    pub batch_size: Option<Batch>,
+    /// Learning rate (a positive finite number).
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Optimiser: adam, adamw or sgd.
+    #[arg(long, value_parser = parse_optimizer)]
+    pub optimizer: Option<OptimizerKind>,
+    /// SGD momentum.
+    #[arg(long)]
+    pub momentum: Option<f64>,
+    /// Weight decay (L2 for adam/sgd, decoupled for adamw).
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Learning-rate schedule: constant, step or cosine.
+    #[arg(long, value_parser = ["constant", "step", "cosine"])]
+    pub schedule: Option<String>,
+    /// Step schedule: epochs between decays.
+    #[arg(long, default_value_t = 10)]
+    pub step_epochs: usize,
+    /// Step schedule: decay factor.
+    #[arg(long, default_value_t = 0.1)]
+    pub gamma: f64,
+    /// Cosine schedule: final learning rate.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_lr: f64,
+    /// Linear learning-rate warm-up over this many epochs.
+    #[arg(long)]
+    pub warmup_epochs: Option<usize>,
+    /// Clip each parameter's gradient to this L2 norm.
+    #[arg(long)]
+    pub grad_clip: Option<f64>,
+    /// Early stopping: stop after this many epochs without validation-loss improvement and
+    /// keep the best weights (needs a validation split).
+    #[arg(long)]
+    pub patience: Option<usize>,
+    /// Seed for initialisation, shuffling and dropout.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Epoch checkpoints to keep (newest); 0 keeps all.
+    #[arg(long)]
+    pub keep_checkpoints: Option<usize>,
+}
+
+/// A `--batch-size` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Batch {
+    /// The whole training set per step.
+    Full,
+    /// This many samples per step.
+    Size(usize),
+}
+
+fn parse_batch(s: &str) -> Result<Batch, String> {
+    if s.eq_ignore_ascii_case("full") {
+        return Ok(Batch::Full);
+    }
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (or 'full')".into()),
+        Ok(n) => Ok(Batch::Size(n)),
+        Err(_) => Err(format!("'{s}' is not a positive integer or 'full'")),
+    }
+}
+
+fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
+    s.parse()
+}
+
+impl TrainArgs {
+    /// The model's defaults overridden by the flags given, validated.
+    pub fn apply(&self, defaults: TrainConfig) -> Result<TrainConfig, String> {
+        let mut c = defaults;
+        if let Some(v) = self.epochs {
+            c.epochs = v;
+        }
+        match self.batch_size {
+            Some(Batch::Full) => c.full_batch = true,
+            Some(Batch::Size(n)) => {
+                c.full_batch = false;
+                c.batch_size = n;
+            }
+            None => {}
+        }
+        if let Some(v) = self.lr {
+            c.lr = v;
+        }
+        if let Some(v) = self.optimizer {
+            c.optimizer = v;
+        }
+        if let Some(v) = self.momentum {
+            c.momentum = v;
+        }
+        if let Some(v) = self.weight_decay {
+            c.weight_decay = v;
+        }
+        if let Some(s) = &self.schedule {
+            c.schedule = match s.as_str() {
+                "step" => ScheduleKind::Step {
+                    step_epochs: self.step_epochs,
+                    gamma: self.gamma,
+                },
+                "cosine" => ScheduleKind::Cosine {
+                    min_lr: self.min_lr,
+                },
+                _ => ScheduleKind::Constant,
+            };
+        }
+        if let Some(v) = self.warmup_epochs {
+            c.warmup_epochs = v;
+        }
+        if self.grad_clip.is_some() {
+            c.grad_clip_norm = self.grad_clip;
+        }
+        if self.patience.is_some() {
+            c.patience = self.patience;
+        }
+        if let Some(v) = self.seed {
+            c.seed = v;
+        }
+        if let Some(v) = self.keep_checkpoints {
+            c.keep_checkpoints = v;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Where a run writes, and how it treats an existing directory.
+#[derive(Args, Clone, Debug)]
+pub struct OutputArgs {
+    /// Directory for config.json, checkpoints, the model, report.json and plots.
+    #[arg(long)]
+    pub artifact_dir: Option<PathBuf>,
+    /// Continue the run in --artifact-dir from its newest checkpoint.
+    #[arg(long, conflicts_with = "overwrite")]
+    pub resume: bool,
+    /// Replace an earlier run in --artifact-dir (its checkpoints are removed; other files stay).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Plain log lines instead of progress bars.
+    #[arg(long, conflicts_with = "quiet")]
+    pub log_lines: bool,
+    /// No per-epoch output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl OutputArgs {
+    /// The artifact directory, defaulting to `artifacts/<model>`.
+    pub fn dir(&self, model: &str) -> PathBuf {
+        self.artifact_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("artifacts").join(model))
+    }
+
+    /// How to treat an existing directory.
+    pub fn mode(&self) -> Mode {
+        if self.resume {
+            Mode::Resume
+        } else if self.overwrite {
+            Mode::Overwrite
+        } else {
+            Mode::Fresh
+        }
+    }
+
+    /// Progress display.
+    pub fn progress(&self) -> ProgressMode {
+        if self.quiet {
+            ProgressMode::Quiet
+        } else if self.log_lines {
+            ProgressMode::Lines
+        } else {
+            ProgressMode::Auto
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        train: TrainArgs,
+        #[command(flatten)]
+        backend: BackendArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let cli = parse(&[
+            "--epochs",
+            "3",
+            "--batch-size",
+            "full",
+            "--lr",
+            "0.5",
+            "--schedule",
+            "cosine",
+        ])
+        .unwrap();
+        let c = cli.train.apply(TrainConfig::default()).unwrap();
+        assert_eq!((c.epochs, c.full_batch, c.lr), (3, true, 0.5));
+        assert_eq!(c.schedule, ScheduleKind::Cosine { min_lr: 0.0 });
+        assert_eq!(cli.backend.backend, BackendKind::Ndarray);
+    }
+
+    #[test]
+    fn bad_flags_are_one_line_errors_naming_the_flag() {
+        let e = parse(&["--batch-size", "0"]).unwrap_err();
+        assert!(
+            e.contains("--batch-size") && e.contains("at least 1"),
+            "{e}"
+        );
+        let e = parse(&["--backend", "cuda"]).unwrap_err();
+        assert!(e.contains("unknown backend 'cuda'"), "{e}");
+        let e = parse(&["--device", "gpu7"]).unwrap_err();
+        assert!(e.contains("unknown device 'gpu7'"), "{e}");
+        let e = parse(&["--lr", "abc"]).unwrap_err();
+        assert!(e.contains("--lr"), "{e}");
+        for (flag, value) in [
+            ("--epochs", "0"),
+            ("--lr", "-1"),
+            ("--lr", "inf"),
+            ("--lr", "NaN"),
+        ] {
+            let cli = parse(&[&format!("{flag}={value}")]).unwrap();
+            let e = cli.train.apply(TrainConfig::default()).unwrap_err();
+            assert!(e.starts_with(flag), "{flag}={value}: {e}");
+        }
+    }
+}

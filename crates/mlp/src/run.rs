@@ -1,0 +1,277 @@
+//! A whole MLP run: data, model, training, plots and report — what `examples/mlp.rs` calls.
+
+use std::path::PathBuf;
+
+use burn::module::AutodiffModule;
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+use zoo_training::artifacts::{write_json, ArtifactDir};
+use zoo_training::checkpoint::ModelId;
+use zoo_training::metrics::ConfusionMatrix;
+use zoo_training::plot::{decision_map, training_curves, DecisionMap};
+use zoo_training::train::to_vec_f32;
+use zoo_training::{
+    fit, seed_backend, Objective, ProgressMode, Report, RunInfo, RunSpec, TrainConfig, TrainError,
+};
+
+use crate::{csv_regression, moons, MlpConfig, SplitSpec, Splits};
+
+/// What to learn.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum MlpTask {
+    /// Two-moons classification (scikit-learn's `make_moons`).
+    Moons {
+        /// Samples generated.
+        n_samples: usize,
+        /// Gaussian noise standard deviation.
+        noise: f64,
+        /// Generator seed (`random_state`).
+        data_seed: u32,
+    },
+    /// Regression on a CSV file: every column but `target` is a feature.
+    Regression {
+        /// The CSV file (header row required).
+        data: PathBuf,
+        /// Target column name.
+        target: String,
+    },
+}
+
+/// A complete, serialisable description of an MLP run (written as `config.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MlpJob {
+    /// Task and data.
+    pub task: MlpTask,
+    /// Train/validation/test split.
+    pub split: SplitSpec,
+    /// Architecture; `input` and `output` are set from the data.
+    pub model: MlpConfig,
+    /// Training hyper-parameters.
+    pub train: TrainConfig,
+}
+
+impl MlpJob {
+    /// The seed run: make_moons(1000, noise 0.2, seed 42), 80/20 split, 2→16→2 ReLU MLP,
+    /// Adam lr 0.01, 200 full-batch epochs.
+    pub fn seed() -> Self {
+        Self {
+            task: MlpTask::Moons {
+                n_samples: 1000,
+                noise: 0.2,
+                data_seed: 42,
+            },
+            split: SplitSpec {
+                test_fraction: 0.2,
+                valid_fraction: 0.0,
+                seed: 42,
+            },
+            model: MlpConfig::new(),
+            train: TrainConfig {
+                epochs: 200,
+                full_batch: true,
+                lr: 0.01,
+                seed: 42,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+/// Where and how a job runs.
+pub struct JobContext {
+    /// Artifact directory (`None`: write nothing).
+    pub artifacts: Option<ArtifactDir>,
+    /// Continue from the newest checkpoint.
+    pub resume: bool,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Float element type of the backend.
+    pub float: String,
+}
+
+/// What a run produced.
+pub struct MlpOutcome<M> {
+    /// The final report (also in `report.json`).
+    pub report: Report,
+    /// Test confusion matrix (classification).
+    pub confusion: Option<ConfusionMatrix>,
+    /// The trained model.
+    pub model: M,
+}
+
+/// Loads the job's data.
+pub fn load_data(job: &MlpJob) -> Result<Splits, TrainError> {
+    match &job.task {
+        MlpTask::Moons {
+            n_samples,
+            noise,
+            data_seed,
+        } => moons(*n_samples, *noise, *data_seed, job.split).map_err(TrainError::Invalid),
+        MlpTask::Regression { data, target } => Ok(csv_regression(data, target, job.split)?),
+    }
+}
+
+/// Runs `job` on backend `B`.
+pub fn run<B: AutodiffBackend>(
+    job: &MlpJob,
+    ctx: &JobContext,
+    device: &B::Device,
+) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
+    let splits = load_data(job)?;
+    let (objective, output, dataset) = match &job.task {
+        MlpTask::Moons {
+            n_samples,
+            noise,
+            data_seed,
+        } => (
+            Objective::Classification { num_classes: 2 },
+            2,
+            format!("make_moons(n={n_samples}, noise={noise}, seed={data_seed})"),
+        ),
+        MlpTask::Regression { data, target } => (
+            Objective::Regression,
+            1,
+            format!("{} (target '{target}')", data.display()),
+        ),
+    };
+    let model_cfg = job
+        .model
+        .clone()
+        .with_input(splits.train.n_features)
+        .with_output(output);
+    model_cfg.validate().map_err(TrainError::Invalid)?;
+    let mut job = job.clone();
+    job.model = model_cfg.clone();
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.path("config.json"), &job)?;
+    }
+
+    seed_backend::<B>(device, job.train.seed);
+    let model = model_cfg.init::<B>(device);
+    let spec = RunSpec {
+        cfg: &job.train,
+        objective,
+        model_id: ModelId::new("mlp", &model_cfg, &ctx.float),
+        info: RunInfo {
+            model: "mlp".into(),
+            backend: ctx.backend.clone(),
+            device: ctx.device.clone(),
+            dataset,
+        },
+        config: serde_json::to_value(&job).unwrap_or_default(),
+        artifacts: ctx.artifacts.as_ref(),
+        resume: ctx.resume,
+        progress: ctx.progress,
+        target_scaler: splits.target_scaler.clone(),
+    };
+    let trained = fit(
+        model,
+        &splits.train,
+        splits.valid.as_ref(),
+        Some(&splits.test),
+        spec,
+        device,
+    )?;
+    let mut report = trained.report;
+    let confusion = trained.test.as_ref().and_then(|t| t.confusion.clone());
+
+    if let Some(dir) = &ctx.artifacts {
+        let curves = dir.path("training_curves.png");
+        training_curves(&curves, "MLP training", &report.history)?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
+        if let (Some(test), MlpTask::Moons { .. }) = (&trained.test, &job.task) {
+            let path = dir.path("decision_boundary.png");
+            let acc = report
+                .test
+                .as_ref()
+                .map(|t| t.metrics.headline().1)
+                .unwrap_or(0.0);
+            draw_boundary::<B>(&trained.model, &splits, &test.outputs, acc, &path, device)?;
+            report
+                .extra
+                .insert("decision_boundary".into(), "decision_boundary.png".into());
+        }
+        if let Some(c) = &confusion {
+            report.extra.insert(
+                "confusion_matrix".into(),
+                serde_json::to_value(&c.counts).unwrap_or_default(),
+            );
+        }
+        write_json(&dir.report(), &report)?;
+    }
+    Ok(MlpOutcome {
+        report,
+        confusion,
+        model: trained.model,
+    })
+}
+
+/// Evaluates the model on a grid over the (standardised) test points and draws the map.
+fn draw_boundary<B: AutodiffBackend>(
+    model: &crate::Mlp<B>,
+    splits: &Splits,
+    test_probs: &[f32],
+    accuracy: f64,
+    path: &std::path::Path,
+    device: &B::Device,
+) -> Result<(), TrainError> {
+    let test = &splits.test;
+    let n = test.targets.len();
+    let (mut xr, mut yr) = ((f64::MAX, f64::MIN), (f64::MAX, f64::MIN));
+    for i in 0..n {
+        let r = test.row(i);
+        xr = (xr.0.min(r[0] as f64), xr.1.max(r[0] as f64));
+        yr = (yr.0.min(r[1] as f64), yr.1.max(r[1] as f64));
+    }
+    let res = 150;
+    let axis = |(lo, hi): (f64, f64)| -> Vec<f64> {
+        let (lo, hi) = (lo - 0.5, hi + 0.5);
+        (0..res)
+            .map(|i| lo + (hi - lo) * i as f64 / (res - 1) as f64)
+            .collect()
+    };
+    let (xs, ys) = (axis(xr), axis(yr));
+    let grid: Vec<f32> = ys
+        .iter()
+        .flat_map(|&y| xs.iter().flat_map(move |&x| [x as f32, y as f32]))
+        .collect();
+    let inner = model.valid();
+    let logits = inner.forward(Tensor::from_data(
+        TensorData::new(grid, [res * res, 2]),
+        device,
+    ));
+    let probs = to_vec_f32(softmax(logits, 1))?;
+    let p1: Vec<f32> = probs.chunks(2).map(|p| p[1]).collect();
+    let classes = match &test.targets {
+        zoo_training::Targets::Classes(c) => c.clone(),
+        _ => vec![0; n],
+    };
+    let points: Vec<(f64, f64, usize, usize)> = (0..n)
+        .map(|i| {
+            let r = test.row(i);
+            let pred = usize::from(test_probs[2 * i + 1] > test_probs[2 * i]);
+            (r[0] as f64, r[1] as f64, classes[i], pred)
+        })
+        .collect();
+    let map = DecisionMap {
+        xs: &xs,
+        ys: &ys,
+        p1: &p1,
+        points: &points,
+        labels: ("x1 (standardised)", "x2 (standardised)"),
+    };
+    decision_map(
+        path,
+        &format!("MLP decision boundary, test accuracy {accuracy:.3}"),
+        &map,
+    )
+}

@@ -1,0 +1,32 @@
+//! # zoo-training
+//!
+//! What every burn-zoo model shares: data sources and preprocessing, the supervised training
+//! loop, metrics, checkpoints, progress display and `report.json`. Everything that touches
+//! tensors is generic over Burn's `Backend` / `AutodiffBackend`.
+
+pub mod artifacts;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod error;
+pub mod idx;
+pub mod metrics;
+pub mod numpy_rng;
+pub mod optim;
+pub mod plot;
+pub mod preprocess;
+pub mod progress;
+pub mod report;
+pub mod synthetic;
+pub mod table;
+pub mod train;
+pub mod train_error;
+
+pub use artifacts::{ArtifactDir, Mode};
+pub use config::{OptimizerKind, ScheduleKind, TrainConfig};
+pub use data::{Dataset, FeatureDataset, Objective, Predict, Targets};
+pub use error::DataError;
+pub use progress::ProgressMode;
+pub use report::{Report, RunInfo};
+pub use train::{evaluate, fit, seed_backend, Evaluation, RunSpec, Trained};
+pub use train_error::TrainError;
