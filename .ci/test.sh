@@ -33,7 +33,7 @@ fi
 torch_ok || { echo "error: $VENV has no torch 2.9.0 (unset ZOO_SKIP_PROVISION to install it)"; exit 1; }
 export LIBTORCH_USE_PYTORCH=1
 export PATH="$VENV/bin:$PATH"
-TORCH_LIB="$("$VENV/bin/python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+TORCH_LIB="$("$VENV/bin/python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null)"
 export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 FEATURES="ndarray,wgpu,tch"

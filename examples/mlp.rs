@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{BackendArgs, OutputArgs, TrainArgs};
+use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
 use burn_zoo::mlp::run::{run, JobContext, MlpJob, MlpTask};
 use burn_zoo::mlp::{MlpActivation, MlpInit};
 use burn_zoo::training::{ArtifactDir, Mode, TrainError};
@@ -169,7 +169,7 @@ fn build(cli: &Cli) -> Result<MlpJob, String> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = parse_or_exit();
     let job = match build(&cli) {
         Ok(job) => job,
         Err(e) => {

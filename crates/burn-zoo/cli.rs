@@ -3,10 +3,24 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, Parser};
 use zoo_training::{Mode, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig};
 
 use crate::backend::{BackendKind, DeviceSpec};
+
+/// Parses the command line; a bad flag prints one line (`error: ...`) and exits with status 2.
+/// `--help` and `--version` print as usual.
+pub fn parse_or_exit<C: Parser>() -> C {
+    match C::try_parse() {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            std::process::exit(2)
+        }
+    }
+}
 
 /// `--backend` and `--device`.
 #[derive(Args, Clone, Debug)]

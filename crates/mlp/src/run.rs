@@ -275,3 +275,150 @@ fn draw_boundary<B: AutodiffBackend>(
         &map,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, NdArray};
+    use zoo_training::report::Metrics;
+    use zoo_training::Mode;
+
+    type B = Autodiff<NdArray>;
+
+    fn ctx(artifacts: Option<ArtifactDir>, resume: bool) -> JobContext {
+        JobContext {
+            artifacts,
+            resume,
+            progress: ProgressMode::Quiet,
+            backend: "ndarray".into(),
+            device: "cpu".into(),
+            float: "f32".into(),
+        }
+    }
+
+    fn params(m: &crate::Mlp<B>) -> Vec<f32> {
+        zoo_training::train::flat_params::<B, _>(m)
+    }
+
+    #[test]
+    fn seed_run_reaches_096_test_accuracy() {
+        let out = run::<B>(&MlpJob::seed(), &ctx(None, false), &Default::default()).unwrap();
+        let Some(Metrics::Classification(m)) = out.report.test.map(|t| t.metrics) else {
+            panic!("no classification metrics")
+        };
+        assert!(m.accuracy >= 0.96, "test accuracy {}", m.accuracy);
+        assert!(m.auc.unwrap() > 0.98, "auc {:?}", m.auc);
+        assert_eq!(out.report.epochs_completed, 200);
+        assert_eq!(out.report.param_count, 82);
+    }
+
+    #[test]
+    fn diabetes_regression_reaches_r2_045() {
+        let mut job = MlpJob::seed();
+        job.task = MlpTask::Regression {
+            data: PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../assets/diabetes.csv"
+            )),
+            target: "target".into(),
+        };
+        job.train.epochs = 300;
+        job.train.weight_decay = 0.01;
+        let out = run::<B>(&job, &ctx(None, false), &Default::default()).unwrap();
+        let Some(Metrics::Regression(m)) = out.report.test.map(|t| t.metrics) else {
+            panic!("no regression metrics")
+        };
+        assert!(m.r2 >= 0.45, "R² {}", m.r2);
+        // Metrics are in the target's units (disease progression, tens to hundreds).
+        assert!(m.rmse > 20.0 && m.rmse < 80.0, "rmse {}", m.rmse);
+    }
+
+    #[test]
+    fn resume_refuses_another_architecture() {
+        let device = Default::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = MlpJob::seed();
+        job.train.epochs = 2;
+        run::<B>(
+            &job,
+            &ctx(
+                Some(ArtifactDir::prepare(dir.path(), Mode::Fresh).unwrap()),
+                false,
+            ),
+            &device,
+        )
+        .unwrap();
+        job.model = job.model.with_hidden(vec![32]);
+        let again = ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap();
+        let err = run::<B>(&job, &ctx(Some(again), true), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("epoch-00002.ckpt") && err.contains("different mlp configuration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn resume_without_checkpoint_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap();
+        let err = run::<B>(&MlpJob::seed(), &ctx(Some(a), true), &Default::default())
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().starts_with("--resume: no checkpoint in"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn artifacts_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = MlpJob::seed();
+        job.train.epochs = 5;
+        let a = ArtifactDir::prepare(dir.path(), Mode::Fresh).unwrap();
+        let out = run::<B>(&job, &ctx(Some(a), false), &Default::default()).unwrap();
+        for f in [
+            "config.json",
+            "model.mpk",
+            "report.json",
+            "training_curves.png",
+            "decision_boundary.png",
+        ] {
+            assert!(dir.path().join(f).is_file(), "{f} missing");
+        }
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap())
+                .unwrap();
+        for key in [
+            "model",
+            "backend",
+            "device",
+            "seed",
+            "dataset",
+            "epochs",
+            "history",
+            "test",
+            "train_samples_per_sec",
+            "wall_time_secs",
+            "param_count",
+        ] {
+            assert!(report.get(key).is_some(), "report.json lacks {key}");
+        }
+        assert_eq!(report["status"], "finished");
+        assert_eq!(report["history"].as_array().unwrap().len(), 5);
+        // The saved model reloads and predicts like the trained one.
+        let cfg: MlpJob =
+            serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap())
+                .unwrap();
+        let m = zoo_training::checkpoint::load_module::<B, crate::Mlp<B>>(
+            cfg.model.init(&Default::default()),
+            &dir.path().join("model.mpk"),
+            &Default::default(),
+        )
+        .unwrap();
+        assert_eq!(params(&m), params(&out.model));
+    }
+}

@@ -202,9 +202,9 @@ impl Report {
             "test metrics ({} {} on {}, {} samples)\n",
             self.info.model, self.info.backend, self.info.device, self.samples.test
         );
-        out += "| metric            | value  |\n|-------------------|--------|\n";
+        out += "| metric            | value      |\n|-------------------|------------|\n";
         for (name, value) in rows {
-            out += &format!("| {name:<17} | {value:<6} |\n");
+            out += &format!("| {name:<17} | {value:<10} |\n");
         }
         out
     }

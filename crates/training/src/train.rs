@@ -105,6 +105,9 @@ pub fn derive_seed(seed: u64, stream: u64) -> u64 {
 
 /// Seeds the backend's RNG (weight initialisation, dropout) for a run with `seed`.
 /// Call it before building the model.
+///
+/// Burn's backend RNG is process-global: two runs training at once in one process draw from
+/// the same stream, so runs are reproducible only one at a time per process.
 pub fn seed_backend<B: Backend>(device: &B::Device, seed: u64) {
     B::seed(device, derive_seed(seed, u64::MAX));
 }
@@ -115,6 +118,19 @@ pub fn to_vec_f32<B: Backend, const D: usize>(t: Tensor<B, D>) -> Result<Vec<f32
         .convert::<f32>()
         .into_vec::<f32>()
         .map_err(|e| TrainError::Backend(format!("{e:?}")))
+}
+
+/// All float parameters of a module, flattened in visiting order (for equality checks).
+pub fn flat_params<B: Backend, M: burn::module::Module<B>>(module: &M) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl<B: Backend> burn::module::ModuleVisitor<B> for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<B, D>>) {
+            self.0.extend(to_vec_f32(param.val()).unwrap_or_default());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    module.visit(&mut c);
+    c.0
 }
 
 enum Loss<B: Backend> {

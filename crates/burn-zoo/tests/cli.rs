@@ -1,0 +1,198 @@
+//! Bad input through the real example binaries: every case must exit non-zero with one line
+//! on stderr that names the flag or file at fault — no panic, no backtrace.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn_zoo::backend::BackendKind;
+
+/// `target/<profile>/examples/<name>`: cargo builds the examples before it runs tests.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} not built (run through cargo test)",
+        path.display()
+    );
+    path
+}
+
+fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(example("mlp"))
+        .args(args)
+        .current_dir(cwd)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    std::fs::write(t.join("a-file"), b"x").unwrap();
+    std::fs::write(t.join("bad.csv"), b"a,b,target\n1,2,3\n4,oops,6\n").unwrap();
+    std::fs::write(t.join("empty.csv"), b"").unwrap();
+    std::fs::write(
+        t.join("ok.csv"),
+        b"a,b,target\n1,2,3\n4,5,6\n7,8,9\n1,5,2\n3,3,3\n",
+    )
+    .unwrap();
+
+    // A finished two-epoch run to resume from or collide with.
+    let (code, _, err) = run(
+        &["--epochs", "2", "--artifact-dir", &s("done"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    // A run whose newest checkpoint is corrupt.
+    let (code, _, err) = run(
+        &["--epochs", "2", "--artifact-dir", &s("corrupt"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let ck = t.join("corrupt/checkpoints/epoch-00002.ckpt");
+    let bytes = std::fs::read(&ck).unwrap();
+    std::fs::write(&ck, &bytes[..bytes.len() / 2]).unwrap();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--epochs".into(), "0".into()],
+            "--epochs must be at least 1",
+        ),
+        (vec!["--batch-size".into(), "0".into()], "--batch-size"),
+        (
+            vec!["--lr=-1".into()],
+            "--lr must be a positive finite number",
+        ),
+        (
+            vec!["--lr".into(), "inf".into()],
+            "--lr must be a positive finite number",
+        ),
+        (
+            vec!["--lr".into(), "NaN".into()],
+            "--lr must be a positive finite number",
+        ),
+        (vec!["--lr".into(), "fast".into()], "--lr"),
+        (
+            vec!["--backend".into(), "cuda".into()],
+            "unknown backend 'cuda'",
+        ),
+        (
+            vec!["--device".into(), "cuda:x".into()],
+            "unknown device 'cuda:x'",
+        ),
+        (vec!["--dropout".into(), "1.5".into()], "--dropout"),
+        (
+            vec!["--artifact-dir".into(), s("a-file")],
+            "is not a directory",
+        ),
+        (
+            vec!["--artifact-dir".into(), s("a-file/sub")],
+            "cannot create",
+        ),
+        (
+            vec!["--artifact-dir".into(), s("done")],
+            "holds an earlier run",
+        ),
+        (
+            vec!["--resume".into(), "--artifact-dir".into(), s("fresh")],
+            "--resume: no checkpoint in",
+        ),
+        (
+            vec![
+                "--resume".into(),
+                "--hidden".into(),
+                "32".into(),
+                "--artifact-dir".into(),
+                s("done"),
+            ],
+            "different mlp configuration",
+        ),
+        (
+            vec!["--resume".into(), "--artifact-dir".into(), s("corrupt")],
+            "epoch-00002.ckpt: truncated",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("missing.csv"),
+            ],
+            "missing.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("empty.csv"),
+            ],
+            "empty.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("ok.csv"),
+                "--target".into(),
+                "nope".into(),
+            ],
+            "nope",
+        ),
+        (
+            vec!["--data".into(), s("ok.csv")],
+            "--data is for --task regression",
+        ),
+    ];
+    // Backends left out of this build must name their cargo feature.
+    let missing: Vec<(String, String)> = BackendKind::ALL
+        .into_iter()
+        .filter(|b| !b.compiled())
+        .map(|b| (b.name().to_string(), format!("--features {b}")))
+        .collect();
+    let mut cases = cases;
+    for (b, want) in &missing {
+        cases.push((vec!["--backend".into(), b.clone()], want.as_str()));
+    }
+
+    for (args, want) in &cases {
+        let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+        if !args.iter().any(|a| a == "--artifact-dir") {
+            full.extend(["--artifact-dir", "unused"]);
+        }
+        full.push("--quiet");
+        let (code, _, err) = run(&full, t);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    println!("{} bad-input cases checked", cases.len());
+    // Nothing was created for the failed runs, and the finished run is intact.
+    assert!(!t.join("unused/report.json").exists());
+    assert!(t.join("done/report.json").exists() && t.join("done/model.mpk").exists());
+}
