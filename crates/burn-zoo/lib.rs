@@ -15,3 +15,14 @@ pub use zoo_lstm as lstm;
 pub use zoo_mlp as mlp;
 pub use zoo_rnn as rnn;
 pub use zoo_training as training;
+
+/// The `assets/` directory with the bundled data: the repository's, or `./assets` when the
+/// binary runs elsewhere.
+pub fn assets_dir() -> std::path::PathBuf {
+    let built = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    if built.is_dir() {
+        built
+    } else {
+        std::path::PathBuf::from("assets")
+    }
+}

@@ -7,13 +7,14 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
-use zoo_training::artifacts::{write_json, ArtifactDir};
+use zoo_training::artifacts::write_json;
 use zoo_training::checkpoint::ModelId;
 use zoo_training::metrics::ConfusionMatrix;
 use zoo_training::plot::{decision_map, training_curves, DecisionMap};
 use zoo_training::train::to_vec_f32;
+pub use zoo_training::train::JobContext;
 use zoo_training::{
-    fit, seed_backend, Objective, ProgressMode, Report, RunInfo, RunSpec, TrainConfig, TrainError,
+    fit, seed_backend, Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError,
 };
 
 use crate::{csv_regression, moons, MlpConfig, SplitSpec, Splits};
@@ -78,22 +79,6 @@ impl MlpJob {
             },
         }
     }
-}
-
-/// Where and how a job runs.
-pub struct JobContext {
-    /// Artifact directory (`None`: write nothing).
-    pub artifacts: Option<ArtifactDir>,
-    /// Continue from the newest checkpoint.
-    pub resume: bool,
-    /// Progress display.
-    pub progress: ProgressMode,
-    /// Backend name.
-    pub backend: String,
-    /// Device name.
-    pub device: String,
-    /// Float element type of the backend.
-    pub float: String,
 }
 
 /// What a run produced.
@@ -281,7 +266,7 @@ mod tests {
     use super::*;
     use burn::backend::{Autodiff, NdArray};
     use zoo_training::report::Metrics;
-    use zoo_training::Mode;
+    use zoo_training::{ArtifactDir, Mode, ProgressMode};
 
     type B = Autodiff<NdArray>;
 

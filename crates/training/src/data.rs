@@ -97,6 +97,17 @@ pub trait Dataset: Send + Sync {
     }
     /// Model inputs for the samples `indices`, in that order.
     fn inputs<B: Backend>(&self, indices: &[usize], device: &B::Device) -> Self::Input<B>;
+    /// Training inputs of `epoch`: [`Dataset::inputs`] unless the dataset augments its samples
+    /// (then the result must depend only on the indices, the epoch and the dataset's seed).
+    fn train_inputs<B: Backend>(
+        &self,
+        indices: &[usize],
+        epoch: usize,
+        device: &B::Device,
+    ) -> Self::Input<B> {
+        let _ = epoch;
+        self.inputs(indices, device)
+    }
     /// All targets, host side.
     fn targets(&self) -> &Targets;
 }
@@ -125,7 +136,9 @@ impl FeatureDataset {
         if n_features == 0 {
             return Err("a dataset needs at least one feature".into());
         }
-        if features.len() % n_features != 0 || features.len() / n_features != targets.len() {
+        if !features.len().is_multiple_of(n_features)
+            || features.len() / n_features != targets.len()
+        {
             return Err(format!(
                 "{} feature values do not make {} samples of {} features",
                 features.len(),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod idx;
+pub mod images;
 pub mod metrics;
 pub mod numpy_rng;
 pub mod optim;

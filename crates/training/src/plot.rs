@@ -233,6 +233,71 @@ pub fn decision_map(path: &Path, title: &str, map: &DecisionMap<'_>) -> Result<(
     })
 }
 
+/// One tile of an [`image_grid`].
+pub struct Tile<'a> {
+    /// Grayscale pixels, row-major, 0 = black.
+    pub pixels: &'a [u8],
+    /// Caption under the tile (e.g. `true 3 / pred 5`).
+    pub caption: String,
+}
+
+/// Draws grayscale images (all `rows x cols`) in a grid of `columns`, each scaled by `scale`,
+/// with a caption under each.
+pub fn image_grid(
+    path: &Path,
+    title: &str,
+    tiles: &[Tile<'_>],
+    (rows, cols): (usize, usize),
+    columns: usize,
+    scale: u32,
+) -> Result<(), TrainError> {
+    let columns = columns.max(1);
+    let grid_rows = tiles.len().div_ceil(columns).max(1);
+    let caption_h = if tiles.iter().any(|t| !t.caption.is_empty()) {
+        18
+    } else {
+        0
+    };
+    let (tw, th) = (cols as u32 * scale + 8, rows as u32 * scale + 8 + caption_h);
+    let title_h = if title.is_empty() { 0 } else { 36 };
+    let size = (tw * columns as u32 + 8, th * grid_rows as u32 + title_h + 8);
+    png(path, size, |root| {
+        if !title.is_empty() {
+            root.draw_text(title, &("sans-serif", 20).into_text_style(&root), (8, 8))
+                .map_err(|e| e.to_string())?;
+        }
+        for (k, tile) in tiles.iter().enumerate() {
+            let (gx, gy) = ((k % columns) as u32, (k / columns) as u32);
+            let (x0, y0) = (8 + gx * tw, title_h + 4 + gy * th);
+            for r in 0..rows {
+                for c in 0..cols {
+                    let v = tile.pixels.get(r * cols + c).copied().unwrap_or(0);
+                    let color = RGBColor(v, v, v);
+                    let (px, py) = (x0 + c as u32 * scale, y0 + r as u32 * scale);
+                    root.draw(&Rectangle::new(
+                        [
+                            (px as i32, py as i32),
+                            ((px + scale) as i32, (py + scale) as i32),
+                        ],
+                        color.filled(),
+                    ))
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+            if caption_h > 0 {
+                let style = ("sans-serif", 13).into_text_style(&root);
+                root.draw_text(
+                    &tile.caption,
+                    &style,
+                    (x0 as i32, (y0 + rows as u32 * scale + 2) as i32),
+                )
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

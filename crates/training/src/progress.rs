@@ -71,7 +71,7 @@ impl Progress {
         if self.quiet {
             return;
         }
-        if self.bars || epoch == 1 || epoch == epochs || epoch % self.every == 0 {
+        if self.bars || epoch == 1 || epoch == epochs || epoch.is_multiple_of(self.every) {
             eprintln!("{line}");
         }
     }

@@ -58,6 +58,31 @@ pub struct RunSpec<'a> {
     pub target_scaler: Option<StandardScaler>,
 }
 
+/// Where and how an example's job runs: its artifact directory and the backend it got.
+pub struct JobContext {
+    /// Artifact directory (`None`: write nothing).
+    pub artifacts: Option<ArtifactDir>,
+    /// Continue from the newest checkpoint.
+    pub resume: bool,
+    /// Progress display.
+    pub progress: ProgressMode,
+    /// Backend name.
+    pub backend: String,
+    /// Device name.
+    pub device: String,
+    /// Float element type of the backend.
+    pub float: String,
+}
+
+impl JobContext {
+    /// Shows a one-line note unless the run is quiet.
+    pub fn progress_note(&self, line: &str) {
+        if self.progress != ProgressMode::Quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
 /// A finished (or early-stopped) run.
 pub struct Trained<M> {
     /// The final model: the last epoch's, or the best validation epoch's with early stopping.
@@ -382,7 +407,7 @@ where
         let (mut loss_sum, mut correct, mut lr) = (0.0f64, 0i64, cfg.lr);
         for (step, idx) in order.chunks(batch_size).enumerate() {
             lr = schedule.step();
-            let output = model.predict(train.inputs::<B>(idx, device));
+            let output = model.predict(train.train_inputs::<B>(idx, epoch, device));
             let targets = train.targets().tensor::<B>(idx, device);
             if let (true, TargetTensor::Classes(t)) = (classification, &targets) {
                 let pred = output.clone().argmax(1).squeeze_dim::<1>(1);

@@ -1,0 +1,313 @@
+//! A whole CNN run — data, model, training, plots, report — and inference from a saved run:
+//! what `examples/cnn.rs` calls.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::AutodiffModule;
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use serde::{Deserialize, Serialize};
+use zoo_training::artifacts::write_json;
+use zoo_training::checkpoint::{load_module, ModelId};
+use zoo_training::data::Dataset;
+use zoo_training::images::{
+    burn_dataset_cache, load, locate, Augment, ImageDataset, ImageDatasetKind,
+};
+use zoo_training::metrics::{argmax, ConfusionMatrix};
+use zoo_training::plot::{image_grid, training_curves, Tile};
+pub use zoo_training::train::JobContext;
+use zoo_training::train::to_vec_f32;
+use zoo_training::{
+    fit, seed_backend, DataError, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig,
+    TrainError,
+};
+
+use crate::{Cnn, CnnConfig, CnnPreset};
+
+/// MNIST normalisation of the seed: `Normalize(0.5, 0.5)`.
+pub const MEAN: f32 = 0.5;
+/// See [`MEAN`].
+pub const STD: f32 = 0.5;
+
+/// A complete, serialisable description of a CNN run (written as `config.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CnnJob {
+    /// MNIST or Fashion-MNIST.
+    pub dataset: ImageDatasetKind,
+    /// Directory of the four IDX files; `None` looks in the usual places.
+    pub data: Option<PathBuf>,
+    /// Use only the first N training images (quick runs); `None` uses all.
+    pub train_limit: Option<usize>,
+    /// Fraction of the training images held out for validation (seeded).
+    pub valid_fraction: f64,
+    /// Training-time augmentation.
+    pub augment: Option<Augment>,
+    /// Architecture.
+    pub model: CnnConfig,
+    /// Training hyper-parameters.
+    pub train: TrainConfig,
+}
+
+impl CnnJob {
+    /// The tutorial's run: seed CNN, Adam lr 1e-3, batch 64, 5 epochs; 10% of train for
+    /// validation.
+    pub fn seed() -> Self {
+        Self {
+            dataset: ImageDatasetKind::Mnist,
+            data: None,
+            train_limit: None,
+            valid_fraction: 0.1,
+            augment: None,
+            model: CnnConfig::new(),
+            train: TrainConfig {
+                epochs: 5,
+                batch_size: 64,
+                lr: 1e-3,
+                seed: 42,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The stronger preset: batch norm, dropout, He init, AdamW (weight decay 1e-4), one epoch of
+    /// warm-up then cosine decay, 15 epochs, random shifts (±2 px) and rotations (±10°).
+    pub fn strong() -> Self {
+        let mut job = Self::seed();
+        job.model = job.model.with_preset(CnnPreset::Strong);
+        job.train.optimizer = zoo_training::OptimizerKind::AdamW;
+        job.train.weight_decay = 1e-4;
+        job.train.epochs = 15;
+        job.train.warmup_epochs = 1;
+        job.train.schedule = ScheduleKind::Cosine { min_lr: 1e-5 };
+        job.augment = Some(Augment {
+            max_shift: 2.0,
+            max_degrees: 10.0,
+            seed: 42,
+        });
+        job
+    }
+}
+
+/// What a run produced.
+pub struct CnnOutcome<M> {
+    /// The final report (also in `report.json`).
+    pub report: Report,
+    /// Test confusion matrix.
+    pub confusion: ConfusionMatrix,
+    /// The trained model.
+    pub model: M,
+    /// A note about where the data came from, when it is the bundled sample.
+    pub data_note: Option<String>,
+}
+
+/// Loaded data of a job.
+pub struct CnnData {
+    /// Training images.
+    pub train: ImageDataset,
+    /// Validation images.
+    pub valid: Option<ImageDataset>,
+    /// Test images.
+    pub test: ImageDataset,
+    /// Where they came from.
+    pub description: String,
+    /// Fallback note.
+    pub note: Option<String>,
+}
+
+/// Finds and loads the job's data (`bundled`: the MNIST sample shipped in `assets/`).
+pub fn load_data(job: &CnnJob, bundled: &Path) -> Result<CnnData, DataError> {
+    let cache = burn_dataset_cache();
+    let located = locate(job.dataset, job.data.as_deref(), cache.as_deref(), bundled)?;
+    let (train_set, test_set) = load(&located)?;
+    let [train_path, ..] = &located.files.paths;
+    if (train_set.rows, train_set.cols) != (job.model.image_size, job.model.image_size) {
+        return Err(DataError::format(
+            train_path,
+            format!(
+                "images are {}x{}, the CNN takes {2}x{2}",
+                train_set.rows, train_set.cols, job.model.image_size
+            ),
+        ));
+    }
+    let mut train = ImageDataset::new(&train_set, MEAN, STD);
+    if let Some(n) = job.train_limit {
+        let idx: Vec<usize> = (0..n.min(train.len())).collect();
+        train = train.subset(&idx);
+    }
+    let (train, valid) = if job.valid_fraction > 0.0 {
+        let (t, v) = train.split_validation(job.valid_fraction, job.train.seed);
+        (t, Some(v))
+    } else {
+        (train, None)
+    };
+    Ok(CnnData {
+        train: train.with_augment(job.augment),
+        valid,
+        test: ImageDataset::new(&test_set, MEAN, STD),
+        description: located.description,
+        note: located.note,
+    })
+}
+
+/// Trains the job's CNN on backend `B`.
+pub fn run<B: AutodiffBackend>(
+    job: &CnnJob,
+    ctx: &JobContext,
+    bundled: &Path,
+    device: &B::Device,
+) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    if !(0.0..1.0).contains(&job.valid_fraction) {
+        return Err(TrainError::Invalid(format!(
+            "--valid-fraction must be in [0, 1) (got {})",
+            job.valid_fraction
+        )));
+    }
+    let data = load_data(job, bundled)?;
+    if let Some(note) = &data.note {
+        ctx.progress_note(note);
+    }
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.path("config.json"), job)?;
+    }
+    seed_backend::<B>(device, job.train.seed);
+    let model = job.model.init::<B>(device);
+    let spec = RunSpec {
+        cfg: &job.train,
+        objective: Objective::Classification {
+            num_classes: job.model.num_classes,
+        },
+        model_id: ModelId::new("cnn", &job.model, &ctx.float),
+        info: RunInfo {
+            model: "cnn".into(),
+            backend: ctx.backend.clone(),
+            device: ctx.device.clone(),
+            dataset: data.description.clone(),
+        },
+        config: serde_json::to_value(job).unwrap_or_default(),
+        artifacts: ctx.artifacts.as_ref(),
+        resume: ctx.resume,
+        progress: ctx.progress,
+        target_scaler: None,
+    };
+    let trained = fit(
+        model,
+        &data.train,
+        data.valid.as_ref(),
+        Some(&data.test),
+        spec,
+        device,
+    )?;
+    let mut report = trained.report;
+    let test = trained
+        .test
+        .ok_or_else(|| TrainError::Invalid("no test evaluation".into()))?;
+    let confusion = test
+        .confusion
+        .clone()
+        .ok_or_else(|| TrainError::Invalid("no confusion matrix".into()))?;
+
+    if let Some(dir) = &ctx.artifacts {
+        training_curves(
+            &dir.path("training_curves.png"),
+            "CNN training",
+            &report.history,
+        )?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
+        let classes = job.dataset.classes();
+        let k = job.model.num_classes;
+        let wrong: Vec<Tile<'_>> = (0..data.test.len())
+            .filter_map(|i| {
+                let pred = argmax(&test.outputs[i * k..(i + 1) * k]);
+                let truth = data.test.label(i);
+                (pred != truth).then(|| Tile {
+                    pixels: data.test.pixels(i),
+                    caption: format!("{} → {}", short(classes[truth]), short(classes[pred])),
+                })
+            })
+            .take(64)
+            .collect();
+        let title = format!(
+            "misclassified test images (true → predicted), first {}",
+            wrong.len()
+        );
+        image_grid(
+            &dir.path("misclassified.png"),
+            &title,
+            &wrong,
+            data.test.shape(),
+            8,
+            3,
+        )?;
+        report
+            .extra
+            .insert("misclassified".into(), "misclassified.png".into());
+        report.extra.insert(
+            "confusion_matrix".into(),
+            serde_json::to_value(&confusion.counts).unwrap_or_default(),
+        );
+        write_json(&dir.report(), &report)?;
+    }
+    Ok(CnnOutcome {
+        report,
+        confusion,
+        model: trained.model,
+        data_note: data.note,
+    })
+}
+
+fn short(name: &str) -> &str {
+    name.split('/').next().unwrap_or(name)
+}
+
+/// A trained CNN loaded from an artifact directory (`config.json` + `model.mpk`).
+pub struct SavedCnn<B: Backend> {
+    /// The run's configuration.
+    pub job: CnnJob,
+    /// The model.
+    pub model: Cnn<B>,
+}
+
+/// Loads the model a run saved in `dir`. A missing or foreign `config.json`, or a model file of
+/// another architecture, is an error naming the file.
+pub fn load_saved<B: Backend>(dir: &Path, device: &B::Device) -> Result<SavedCnn<B>, TrainError> {
+    let config = dir.join("config.json");
+    let bytes = std::fs::read(&config).map_err(|source| TrainError::Io {
+        path: config.clone(),
+        source,
+    })?;
+    let job: CnnJob = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
+        path: config.clone(),
+        reason: format!("not a CNN run configuration: {e}"),
+    })?;
+    job.model
+        .validate()
+        .map_err(|reason| TrainError::Checkpoint {
+            path: config.clone(),
+            reason,
+        })?;
+    let model = load_module::<B, _>(job.model.init::<B>(device), &dir.join("model.mpk"), device)?;
+    Ok(SavedCnn { job, model })
+}
+
+impl<B: Backend> SavedCnn<B> {
+    /// Class probabilities of one grayscale image (`size x size` pixels, 0–255).
+    pub fn probabilities(&self, pixels: &[u8], device: &B::Device) -> Result<Vec<f32>, TrainError> {
+        let s = self.job.model.image_size;
+        let set = zoo_training::idx::ImageSet {
+            images: pixels.to_vec(),
+            labels: vec![0],
+            rows: s,
+            cols: s,
+        };
+        let x = ImageDataset::new(&set, MEAN, STD).inputs::<B>(&[0], device);
+        to_vec_f32(softmax(self.model.forward(x), 1))
+    }
+}
+
+/// The model of an autodiff run on its inner backend (for inference after training).
+pub fn inference_model<B: AutodiffBackend>(m: &Cnn<B>) -> Cnn<B::InnerBackend> {
+    m.valid()
+}
