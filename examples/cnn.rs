@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
+use burn_zoo::cli::{bad_flags, exit_code, parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
 use burn_zoo::cnn::predict::{load_image, top_k};
 use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob, JobContext};
 use burn_zoo::training::images::{Augment, ImageDatasetKind};
@@ -201,10 +201,7 @@ fn main() -> ExitCode {
         (None, Some(i)) => Action::PredictIdx(i),
         (None, None) => match build(&cli) {
             Ok(job) => Action::Train(Box::new(job)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return bad_flags(e),
         },
     };
     let job = Job {
@@ -213,15 +210,5 @@ fn main() -> ExitCode {
         mode: cli.output.mode(),
         progress: cli.output.progress(),
     };
-    match dispatch(cli.backend.backend, cli.backend.device, job) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    exit_code(dispatch(cli.backend.backend, cli.backend.device, job))
 }

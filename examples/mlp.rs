@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
+use burn_zoo::cli::{bad_flags, exit_code, parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
 use burn_zoo::mlp::run::{run, JobContext, MlpJob, MlpTask};
 use burn_zoo::mlp::{MlpActivation, MlpInit};
 use burn_zoo::training::{ArtifactDir, Mode, TrainError};
@@ -172,10 +172,7 @@ fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
     let job = match build(&cli) {
         Ok(job) => job,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(e) => return bad_flags(e),
     };
     let job = Job {
         job,
@@ -183,15 +180,5 @@ fn main() -> ExitCode {
         mode: cli.output.mode(),
         progress: cli.output.progress(),
     };
-    match dispatch(cli.backend.backend, cli.backend.device, job) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    exit_code(dispatch(cli.backend.backend, cli.backend.device, job))
 }

@@ -22,6 +22,27 @@ pub fn parse_or_exit<C: Parser>() -> C {
     }
 }
 
+/// Turns a job's outcome into the process exit: `error: ...` on one line and status 1 for a
+/// failed run, status 2 for a backend that cannot be used or a bad flag (`bad_flags`).
+pub fn exit_code<E: std::fmt::Display>(
+    outcome: Result<Result<(), E>, crate::backend::BackendError>,
+) -> std::process::ExitCode {
+    match outcome {
+        Ok(Ok(())) => std::process::ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+        Err(e) => bad_flags(e),
+    }
+}
+
+/// Prints `error: {e}` and returns exit status 2 (bad usage).
+pub fn bad_flags(e: impl std::fmt::Display) -> std::process::ExitCode {
+    eprintln!("error: {e}");
+    std::process::ExitCode::from(2)
+}
+
 /// `--backend` and `--device`.
 #[derive(Args, Clone, Debug)]
 pub struct BackendArgs {

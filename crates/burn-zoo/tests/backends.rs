@@ -145,3 +145,58 @@ fn seed_mlp_reaches_096_on_every_backend() {
         assert!(acc >= 0.96, "{kind}: test accuracy {acc}");
     }
 }
+
+/// Seed CNN logits for two bundled digits, from a given record.
+struct CnnForward {
+    record: Vec<u8>,
+}
+
+impl Run for CnnForward {
+    type Output = Vec<f32>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Vec<f32> {
+        use burn_zoo::cnn::CnnConfig;
+        use burn_zoo::training::images::{find_idx_files, load, ImageDataset, Located};
+        let dir = burn_zoo::assets_dir().join("mnist-sample");
+        let located = Located {
+            files: find_idx_files(&dir).unwrap(),
+            description: String::new(),
+            note: None,
+        };
+        let (_, test) = load(&located).unwrap();
+        let x = ImageDataset::new(&test, 0.5, 0.5).inputs::<B::InnerBackend>(&[0, 1], &device);
+        let model = CnnConfig::new().init::<B::InnerBackend>(&device);
+        let model =
+            module_from_bytes::<B::InnerBackend, _>(model, self.record, &device, Path::new("mem"))
+                .unwrap();
+        to_vec_f32(model.forward(x)).unwrap()
+    }
+}
+
+#[test]
+fn seed_cnn_same_logits_on_every_backend() {
+    let reference = burn_zoo::cnn::CnnConfig::new().init::<NdArray>(&Default::default());
+    let record = module_to_bytes::<NdArray, _>(reference).unwrap();
+    let want = dispatch(
+        BackendKind::Ndarray,
+        DeviceSpec::Default,
+        CnnForward {
+            record: record.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(want.len(), 20);
+    for kind in BackendKind::compiled_in() {
+        let got = dispatch(
+            kind,
+            DeviceSpec::Default,
+            CnnForward {
+                record: record.clone(),
+            },
+        )
+        .unwrap();
+        let d = max_abs_diff(&want, &got);
+        eprintln!("{kind}: CNN logits max diff {d:e}");
+        assert!(d <= 1e-4, "{kind}: CNN logits differ from ndarray by {d}");
+    }
+}

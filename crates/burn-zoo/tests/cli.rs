@@ -20,7 +20,11 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(example("mlp"))
+    run_example("mlp", args, cwd)
+}
+
+fn run_example(name: &str, args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(example(name))
         .args(args)
         .current_dir(cwd)
         .env("RUST_BACKTRACE", "0")
@@ -31,6 +35,27 @@ fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs each case (with `--quiet`, and `--artifact-dir unused` unless it names one) and checks:
+/// non-zero exit, exactly one line on stderr, starting `error: ` and containing the expected text.
+fn check_cases(example_name: &str, cases: &[(Vec<String>, &str)], cwd: &Path) {
+    for (args, want) in cases {
+        let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+        if !args.iter().any(|a| a == "--artifact-dir") {
+            full.extend(["--artifact-dir", "unused"]);
+        }
+        full.push("--quiet");
+        let (code, _, err) = run_example(example_name, &full, cwd);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 #[test]
@@ -175,24 +200,120 @@ fn bad_input_table() {
         cases.push((vec!["--backend".into(), b.clone()], want.as_str()));
     }
 
-    for (args, want) in &cases {
-        let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
-        if !args.iter().any(|a| a == "--artifact-dir") {
-            full.extend(["--artifact-dir", "unused"]);
-        }
-        full.push("--quiet");
-        let (code, _, err) = run(&full, t);
-        let lines: Vec<&str> = err.lines().collect();
-        assert_ne!(code, 0, "{args:?} succeeded");
-        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
-        assert!(
-            lines[0].starts_with("error: ") && lines[0].contains(want),
-            "{args:?}: {err}"
-        );
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-    }
+    check_cases("mlp", &cases, t);
     println!("{} bad-input cases checked", cases.len());
     // Nothing was created for the failed runs, and the finished run is intact.
     assert!(!t.join("unused/report.json").exists());
     assert!(t.join("done/report.json").exists() && t.join("done/model.mpk").exists());
+}
+
+#[test]
+fn cnn_bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let sample = burn_zoo::assets_dir().join("mnist-sample");
+    // IDX sets with one file broken in different ways.
+    let names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ];
+    let make = |dir: &str, broken: &str, bytes: Option<Vec<u8>>| {
+        std::fs::create_dir_all(t.join(dir)).unwrap();
+        for n in names {
+            if n == broken {
+                if let Some(b) = &bytes {
+                    std::fs::write(t.join(dir).join(n), b).unwrap();
+                }
+            } else {
+                std::fs::copy(sample.join(n), t.join(dir).join(n)).unwrap();
+            }
+        }
+    };
+    let labels = std::fs::read(sample.join(names[3])).unwrap();
+    make(
+        "truncated",
+        names[2],
+        Some(std::fs::read(sample.join(names[2])).unwrap()[..5000].to_vec()),
+    );
+    make("missing", names[0], None);
+    make(
+        "wrong-magic",
+        names[1],
+        Some(b"\x00\x00\x09\x01\x00\x00\x00\x01\x05".to_vec()),
+    );
+    make(
+        "count",
+        names[3],
+        Some(b"\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02".to_vec()),
+    );
+    make(
+        "range",
+        names[3],
+        Some({
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&labels[..]), &mut raw)
+                .unwrap();
+            raw[8] = 42;
+            raw
+        }),
+    );
+    std::fs::write(t.join("text.png"), b"not an image").unwrap();
+    std::fs::create_dir_all(t.join("mlp-run")).unwrap();
+    std::fs::write(
+        t.join("mlp-run/config.json"),
+        b"{\"task\": {\"kind\": \"moons\"}}",
+    )
+    .unwrap();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--data".into(), s("truncated")],
+            "truncated/t10k-images-idx3-ubyte.gz: ",
+        ),
+        (
+            vec!["--data".into(), s("missing")],
+            "missing train-images-idx3-ubyte[.gz]",
+        ),
+        (
+            vec!["--data".into(), s("wrong-magic")],
+            "train-labels-idx1-ubyte.gz",
+        ),
+        (
+            vec!["--data".into(), s("count")],
+            "t10k-labels-idx1-ubyte.gz",
+        ),
+        (vec!["--data".into(), s("range")], "42"),
+        (vec!["--data".into(), s("nowhere")], "not a directory"),
+        (
+            vec![
+                "--predict".into(),
+                s("text.png"),
+                "--artifact-dir".into(),
+                s("mlp-run"),
+            ],
+            "not a CNN run configuration",
+        ),
+        (
+            vec![
+                "--predict".into(),
+                s("text.png"),
+                "--artifact-dir".into(),
+                s("empty"),
+            ],
+            "config.json",
+        ),
+        (
+            vec!["--valid-fraction".into(), "1.5".into()],
+            "--valid-fraction",
+        ),
+        (
+            vec!["--epochs".into(), "0".into()],
+            "--epochs must be at least 1",
+        ),
+    ];
+    check_cases("cnn", &cases, t);
+    println!("{} CNN bad-input cases checked", cases.len());
 }

@@ -8,15 +8,15 @@ use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use serde::{Deserialize, Serialize};
 use zoo_training::artifacts::write_json;
-use zoo_training::checkpoint::{load_module, ModelId};
+use zoo_training::checkpoint::{load_model, ModelId};
 use zoo_training::data::Dataset;
 use zoo_training::images::{
     burn_dataset_cache, load, locate, Augment, ImageDataset, ImageDatasetKind,
 };
 use zoo_training::metrics::{argmax, ConfusionMatrix};
 use zoo_training::plot::{image_grid, training_curves, Tile};
-pub use zoo_training::train::JobContext;
 use zoo_training::train::to_vec_f32;
+pub use zoo_training::train::JobContext;
 use zoo_training::{
     fit, seed_backend, DataError, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig,
     TrainError,
@@ -288,7 +288,13 @@ pub fn load_saved<B: Backend>(dir: &Path, device: &B::Device) -> Result<SavedCnn
             path: config.clone(),
             reason,
         })?;
-    let model = load_module::<B, _>(job.model.init::<B>(device), &dir.join("model.mpk"), device)?;
+    let id = ModelId::new("cnn", &job.model, "f32");
+    let model = load_model::<B, _>(
+        job.model.init::<B>(device),
+        &dir.join("model.mpk"),
+        &id,
+        device,
+    )?;
     Ok(SavedCnn { job, model })
 }
 
@@ -310,4 +316,137 @@ impl<B: Backend> SavedCnn<B> {
 /// The model of an autodiff run on its inner backend (for inference after training).
 pub fn inference_model<B: AutodiffBackend>(m: &Cnn<B>) -> Cnn<B::InnerBackend> {
     m.valid()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::{Autodiff, NdArray};
+    use zoo_training::checkpoint::save_model;
+    use zoo_training::report::Metrics;
+    use zoo_training::ProgressMode;
+
+    type B = Autodiff<NdArray>;
+
+    fn bundled() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets/mnist-sample"
+        ))
+    }
+
+    #[test]
+    fn short_training_on_bundled_digits_beats_chance_widely() {
+        let mut job = CnnJob::seed();
+        job.data = Some(bundled());
+        job.valid_fraction = 0.0;
+        job.train_limit = Some(384);
+        job.train.epochs = 2;
+        job.train.batch_size = 32;
+        let data = load_data(&job, &bundled()).unwrap();
+        let test = data.test.subset(&(0..200).collect::<Vec<_>>());
+        let device = Default::default();
+        seed_backend::<B>(&device, 1);
+        let spec = RunSpec {
+            cfg: &job.train,
+            objective: Objective::Classification { num_classes: 10 },
+            model_id: ModelId::new("cnn", &job.model, "f32"),
+            info: RunInfo {
+                model: "cnn".into(),
+                backend: "ndarray".into(),
+                device: "cpu".into(),
+                dataset: "sample".into(),
+            },
+            config: serde_json::Value::Null,
+            artifacts: None,
+            resume: false,
+            progress: ProgressMode::Quiet,
+            target_scaler: None,
+        };
+        let trained = fit(
+            job.model.init::<B>(&device),
+            &data.train,
+            None,
+            Some(&test),
+            spec,
+            &device,
+        )
+        .unwrap();
+        let Some(Metrics::Classification(m)) = trained.report.test.map(|t| t.metrics) else {
+            panic!()
+        };
+        // Chance is 0.1.
+        assert!(m.accuracy >= 0.5, "test accuracy {}", m.accuracy);
+    }
+
+    #[test]
+    fn saved_model_of_another_architecture_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        let job = CnnJob::seed();
+        write_json(&dir.path().join("config.json"), &job).unwrap();
+        // A strong-preset model under a seed-preset config.
+        let strong = CnnConfig::new().with_preset(CnnPreset::Strong);
+        let id = ModelId::new("cnn", &strong, "f32");
+        let model = dir.path().join("model.mpk");
+        save_model::<NdArray, _>(strong.init::<NdArray>(&device), &model, &id).unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("model.json") && err.contains("different cnn configuration"),
+            "{err}"
+        );
+        // Another model's record under this CNN's identity.
+        let seed_id = ModelId::new("cnn", &job.model, "f32");
+        let linear = burn::nn::LinearConfig::new(2, 2).init::<NdArray>(&device);
+        save_model::<NdArray, _>(linear, &model, &seed_id).unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("model.mpk") && err.contains("does not fit this model"),
+            "{err}"
+        );
+        // A config that is not a CNN run.
+        std::fs::write(dir.path().join("config.json"), b"{\"task\": {}}").unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("config.json") && err.contains("not a CNN run configuration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn saved_model_round_trips_and_predicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        let job = CnnJob::seed();
+        write_json(&dir.path().join("config.json"), &job).unwrap();
+        seed_backend::<NdArray>(&device, 3);
+        let m = job.model.init::<NdArray>(&device);
+        // Burn initialises parameters lazily: use the model before it is cloned into the saved
+        // record, so both hold the same weights.
+        let px: Vec<u8> = (0..784).map(|i| (i * 7 % 256) as u8).collect();
+        let set = zoo_training::idx::ImageSet {
+            images: px.clone(),
+            labels: vec![0],
+            rows: 28,
+            cols: 28,
+        };
+        let x = ImageDataset::new(&set, MEAN, STD).inputs::<NdArray>(&[0], &device);
+        let direct = to_vec_f32(softmax(m.forward(x), 1)).unwrap();
+        let id = ModelId::new("cnn", &job.model, "f32");
+        save_model::<NdArray, _>(m, &dir.path().join("model.mpk"), &id).unwrap();
+        let saved = load_saved::<NdArray>(dir.path(), &device).unwrap();
+        let p = saved.probabilities(&px, &device).unwrap();
+        assert_eq!(p.len(), 10);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_eq!(p, direct);
+    }
 }

@@ -266,19 +266,12 @@ mod tests {
     use super::*;
     use burn::backend::{Autodiff, NdArray};
     use zoo_training::report::Metrics;
-    use zoo_training::{ArtifactDir, Mode, ProgressMode};
+    use zoo_training::{ArtifactDir, Mode};
 
     type B = Autodiff<NdArray>;
 
     fn ctx(artifacts: Option<ArtifactDir>, resume: bool) -> JobContext {
-        JobContext {
-            artifacts,
-            resume,
-            progress: ProgressMode::Quiet,
-            backend: "ndarray".into(),
-            device: "cpu".into(),
-            float: "f32".into(),
-        }
+        JobContext::quiet(artifacts, resume, "ndarray", "cpu")
     }
 
     fn params(m: &crate::Mlp<B>) -> Vec<f32> {

@@ -6,19 +6,12 @@
 use burn::backend::{Autodiff, NdArray};
 use zoo_mlp::run::{run, JobContext, MlpJob};
 use zoo_training::train::flat_params;
-use zoo_training::{ArtifactDir, Mode, ProgressMode};
+use zoo_training::{ArtifactDir, Mode};
 
 type B = Autodiff<NdArray>;
 
 fn ctx(artifacts: Option<ArtifactDir>, resume: bool) -> JobContext {
-    JobContext {
-        artifacts,
-        resume,
-        progress: ProgressMode::Quiet,
-        backend: "ndarray".into(),
-        device: "cpu".into(),
-        float: "f32".into(),
-    }
+    JobContext::quiet(artifacts, resume, "ndarray", "cpu")
 }
 
 #[test]

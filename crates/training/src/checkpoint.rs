@@ -209,6 +209,48 @@ pub fn load_module<B: Backend, M: Module<B>>(
     module_from_bytes::<B, M>(module, bytes, device, path)
 }
 
+/// Saves a trained model as `path` (a Burn record) plus `path` with extension `json` holding its
+/// [`ModelId`], both atomically.
+pub fn save_model<B: Backend, M: Module<B>>(
+    module: M,
+    path: &Path,
+    id: &ModelId,
+) -> Result<(), TrainError> {
+    crate::artifacts::write_json(&path.with_extension("json"), id)?;
+    save_module::<B, M>(module, path)
+}
+
+/// Loads a model saved by [`save_model`], first checking that its `.json` identity matches
+/// `expected` (a record of another architecture can otherwise load silently into a model whose
+/// fields it partly shares).
+pub fn load_model<B: Backend, M: Module<B>>(
+    module: M,
+    path: &Path,
+    expected: &ModelId,
+    device: &B::Device,
+) -> Result<M, TrainError> {
+    let id_path = path.with_extension("json");
+    let bytes = std::fs::read(&id_path).map_err(|source| TrainError::Io {
+        path: id_path.clone(),
+        source,
+    })?;
+    let id: ModelId = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
+        path: id_path.clone(),
+        reason: format!("not a model identity file: {e}"),
+    })?;
+    let as_checkpoint = Checkpoint {
+        meta: CheckpointMeta {
+            model: id,
+            epoch: 0,
+            state: serde_json::Value::Null,
+        },
+        model: Vec::new(),
+        optimizer: Vec::new(),
+    };
+    as_checkpoint.check_model(expected, &id_path)?;
+    load_module::<B, M>(module, path, device)
+}
+
 /// 64-bit FNV-1a, hex: a stable hash for configuration identity (not for security).
 pub fn fnv1a_hex(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -75,6 +75,23 @@ pub struct JobContext {
 }
 
 impl JobContext {
+    /// A context with no progress output (tests, library use).
+    pub fn quiet(
+        artifacts: Option<ArtifactDir>,
+        resume: bool,
+        backend: &str,
+        device: &str,
+    ) -> Self {
+        Self {
+            artifacts,
+            resume,
+            progress: ProgressMode::Quiet,
+            backend: backend.into(),
+            device: device.into(),
+            float: "f32".into(),
+        }
+    }
+
     /// Shows a one-line note unless the run is quiet.
     pub fn progress_note(&self, line: &str) {
         if self.progress != ProgressMode::Quiet {
@@ -536,7 +553,11 @@ where
         test_eval.as_ref().map(|e| e.summary.clone()),
     );
     if let Some(dir) = spec.artifacts {
-        save_module::<B, M>(model.clone(), &dir.path("model.mpk"))?;
+        crate::checkpoint::save_model::<B, M>(
+            model.clone(),
+            &dir.path("model.mpk"),
+            &spec.model_id,
+        )?;
         write_json(&dir.report(), &report)?;
     }
     Ok(Trained {
