@@ -269,7 +269,7 @@ fn wgpu_probe(device: &burn::backend::wgpu::WgpuDevice) -> Result<String, Backen
     });
     std::panic::set_hook(hook);
     match probe {
-        Ok(v) if v == 3.0 => Ok(format!("{device:?}")),
+        Ok(3.0) => Ok(format!("{device:?}")),
         Ok(v) => Err(BackendError::Unavailable {
             backend: BackendKind::Wgpu,
             reason: format!("the adapter computed 1 + 2 = {v}"),
