@@ -10,11 +10,13 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{bad_flags, exit_code, parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
+use burn_zoo::cli::{
+    bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
+};
 use burn_zoo::cnn::predict::{load_image, top_k};
-use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob, JobContext};
+use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob};
 use burn_zoo::training::images::{Augment, ImageDatasetKind};
-use burn_zoo::training::{ArtifactDir, Dataset, Mode, TrainError};
+use burn_zoo::training::{Dataset, Mode, TrainError};
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -119,14 +121,7 @@ impl Run for Job {
                 );
             }
         };
-        let ctx = JobContext {
-            artifacts: Some(ArtifactDir::prepare(&self.dir, self.mode)?),
-            resume: self.mode == Mode::Resume,
-            progress: self.progress,
-            backend: info.kind.to_string(),
-            device: info.device.clone(),
-            float: info.float.into(),
-        };
+        let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
         let out = run::<B>(
             &job,
             &ctx,

@@ -10,10 +10,12 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{bad_flags, exit_code, parse_or_exit, BackendArgs, OutputArgs, TrainArgs};
-use burn_zoo::mlp::run::{run, JobContext, MlpJob, MlpTask};
+use burn_zoo::cli::{
+    bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
+};
+use burn_zoo::mlp::run::{run, MlpJob, MlpTask};
 use burn_zoo::mlp::{MlpActivation, MlpInit};
-use burn_zoo::training::{ArtifactDir, Mode, TrainError};
+use burn_zoo::training::{Mode, TrainError};
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -98,15 +100,7 @@ impl Run for Job {
     type Output = Result<(), TrainError>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
-        let artifacts = ArtifactDir::prepare(&self.dir, self.mode)?;
-        let ctx = JobContext {
-            artifacts: Some(artifacts),
-            resume: self.mode == Mode::Resume,
-            progress: self.progress,
-            backend: info.kind.to_string(),
-            device: info.device.clone(),
-            float: info.float.into(),
-        };
+        let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
         let out = run::<B>(&self.job, &ctx, &device)?;
         println!("{}", out.report.test_table());
         if let Some(c) = &out.confusion {

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser};
-use zoo_training::{Mode, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig};
+use zoo_training::train::JobContext;
+use zoo_training::{
+    ArtifactDir, Mode, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig, TrainError,
+};
 
 use crate::backend::{BackendKind, DeviceSpec};
 
@@ -214,6 +217,24 @@ pub struct OutputArgs {
     /// No per-epoch output.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The context of an example's training job: its prepared artifact directory (see
+/// [`ArtifactDir::prepare`]) and the backend it runs on.
+pub fn job_context(
+    dir: &std::path::Path,
+    mode: Mode,
+    progress: ProgressMode,
+    info: &crate::backend::BackendInfo,
+) -> Result<JobContext, TrainError> {
+    Ok(JobContext {
+        artifacts: Some(ArtifactDir::prepare(dir, mode)?),
+        resume: mode == Mode::Resume,
+        progress,
+        backend: info.kind.to_string(),
+        device: info.device.clone(),
+        float: info.float.into(),
+    })
 }
 
 impl OutputArgs {
