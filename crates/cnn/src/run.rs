@@ -274,14 +274,7 @@ pub struct SavedCnn<B: Backend> {
 /// another architecture, is an error naming the file.
 pub fn load_saved<B: Backend>(dir: &Path, device: &B::Device) -> Result<SavedCnn<B>, TrainError> {
     let config = dir.join("config.json");
-    let bytes = std::fs::read(&config).map_err(|source| TrainError::Io {
-        path: config.clone(),
-        source,
-    })?;
-    let job: CnnJob = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
-        path: config.clone(),
-        reason: format!("not a CNN run configuration: {e}"),
-    })?;
+    let job: CnnJob = zoo_training::artifacts::read_json(&config, "a CNN run configuration")?;
     job.model
         .validate()
         .map_err(|reason| TrainError::Checkpoint {

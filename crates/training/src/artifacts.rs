@@ -48,6 +48,19 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Tra
     atomic_write(path, &bytes)
 }
 
+/// Reads a JSON file written by [`write_json`]; an unparsable file is an error naming it and
+/// saying it is not `what` (e.g. "a CNN run configuration").
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, TrainError> {
+    let bytes = fs::read(path).map_err(|source| TrainError::Io {
+        path: path.into(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
+        path: path.into(),
+        reason: format!("not {what}: {e}"),
+    })
+}
+
 /// The directory a run writes into. It is never deleted, and files in it that the zoo did not
 /// write are never touched.
 #[derive(Clone, Debug)]

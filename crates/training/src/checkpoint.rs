@@ -230,14 +230,7 @@ pub fn load_model<B: Backend, M: Module<B>>(
     device: &B::Device,
 ) -> Result<M, TrainError> {
     let id_path = path.with_extension("json");
-    let bytes = std::fs::read(&id_path).map_err(|source| TrainError::Io {
-        path: id_path.clone(),
-        source,
-    })?;
-    let id: ModelId = serde_json::from_slice(&bytes).map_err(|e| TrainError::Checkpoint {
-        path: id_path.clone(),
-        reason: format!("not a model identity file: {e}"),
-    })?;
+    let id: ModelId = crate::artifacts::read_json(&id_path, "a model identity file")?;
     let as_checkpoint = Checkpoint {
         meta: CheckpointMeta {
             model: id,
