@@ -15,7 +15,8 @@ use burn_zoo::cli::{
 };
 use burn_zoo::cnn::predict::{load_image, top_k};
 use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob};
-use burn_zoo::training::images::{Augment, ImageDatasetKind};
+use burn_zoo::training::download::{default_mirror, download_idx_files};
+use burn_zoo::training::images::{dataset_cache, Augment, ImageDatasetKind};
 use burn_zoo::training::{Dataset, Mode, TrainError};
 use clap::{Parser, ValueEnum};
 
@@ -24,8 +25,9 @@ use clap::{Parser, ValueEnum};
     about = "Train the seed CNN on MNIST or Fashion-MNIST, or classify an image with a saved run",
     after_help = "Presets: seed = the tutorial (Adam 1e-3, batch 64, 5 epochs); strong = batch norm, \
                   dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 15 epochs, shift/rotate \
-                  augmentation. Data: --data DIR, else full MNIST in ~/.cache/burn-dataset/mnist, \
-                  else the bundled sample (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."
+                  augmentation. Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
+                  or fashion-mnist; --download fills it), else the bundled MNIST sample \
+                  (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."
 )]
 struct Cli {
     /// mnist or fashion-mnist.
@@ -34,6 +36,10 @@ struct Cli {
     /// Directory with the four IDX files (raw or .gz, standard names).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Download the full dataset into burn-dataset's cache (~/.cache/burn-dataset/<dataset>)
+    /// first; files already there are kept. Needs the network.
+    #[arg(long, conflicts_with = "data")]
+    download: bool,
     /// seed (the tutorial's CNN and settings) or strong.
     #[arg(long, value_enum, default_value_t = Preset::Seed)]
     preset: Preset,
@@ -157,10 +163,7 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
         Preset::Seed => CnnJob::seed(),
         Preset::Strong => CnnJob::strong(),
     };
-    job.dataset = match cli.dataset {
-        DatasetArg::Mnist => ImageDatasetKind::Mnist,
-        DatasetArg::FashionMnist => ImageDatasetKind::FashionMnist,
-    };
+    job.dataset = dataset_kind(cli.dataset);
     job.data = cli.data.clone();
     job.train_limit = cli.train_limit;
     if cli.train_limit == Some(0) {
@@ -189,8 +192,37 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
     Ok(job)
 }
 
+/// `--download`: fetches the dataset into burn-dataset's cache before anything else runs.
+fn download(cli: &Cli) -> Result<(), String> {
+    let kind = dataset_kind(cli.dataset);
+    let cache = dataset_cache(kind)
+        .ok_or("--download: no cache folder (neither XDG_CACHE_HOME nor HOME is set)")?;
+    let done = download_idx_files(default_mirror(kind), &cache, cli.output.progress())
+        .map_err(|e| format!("--download: {e}"))?;
+    eprintln!(
+        "{}: {} downloaded, {} already present",
+        cache.display(),
+        done.fetched.len(),
+        done.present.len()
+    );
+    Ok(())
+}
+
+fn dataset_kind(d: DatasetArg) -> ImageDatasetKind {
+    match d {
+        DatasetArg::Mnist => ImageDatasetKind::Mnist,
+        DatasetArg::FashionMnist => ImageDatasetKind::FashionMnist,
+    }
+}
+
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
+    if cli.download {
+        if let Err(e) = download(&cli) {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let action = match (&cli.predict, cli.predict_idx) {
         (Some(p), _) => Action::PredictFile(p.clone()),
         (None, Some(i)) => Action::PredictIdx(i),

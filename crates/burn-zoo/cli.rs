@@ -12,8 +12,10 @@ use zoo_training::{
 use crate::backend::{BackendKind, DeviceSpec};
 
 /// Parses the command line; a bad flag prints one line (`error: ...`) and exits with status 2.
-/// `--help` and `--version` print as usual.
+/// `--help` and `--version` print as usual. Also applies [`crate::tune_allocator`], as this is
+/// the first thing every example does.
 pub fn parse_or_exit<C: Parser>() -> C {
+    crate::tune_allocator();
     match C::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(),

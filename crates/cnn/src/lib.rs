@@ -10,7 +10,7 @@ use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use zoo_training::data::Predict;
 
 pub mod predict;
@@ -117,57 +117,92 @@ pub struct Cnn<B: Backend> {
     relu: Relu,
 }
 
-/// A stride-1, unpadded, ungrouped convolution computed as im2col + one GEMM, with the
-/// parameters of `conv` (identical results to `conv.forward`, tested).
+/// A stride-1, unpadded, ungrouped convolution of an NCHW tensor computed as im2col + one GEMM,
+/// with the parameters of `conv` (identical results to `conv.forward`, tested). See
+/// [`conv2d_nhwc`], which does the work in channels-last layout.
+pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    conv2d_nhwc(conv, x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2])
+}
+
+/// The stride-1, unpadded, ungrouped convolution of a channels-last `[batch, h, w, c]` tensor
+/// with the parameters of `conv`, returning `[batch, h - kh + 1, w - kw + 1, out_channels]`.
 ///
 /// Why: burn-ndarray 0.21 computes `Conv2d` with direct loops, which took 85% of the seed CNN's
-/// training time on a 2-core CPU while GEMM took under 1%. The im2col form is the `kh * kw`
-/// shifted views of the input stacked as `[batch * out_h * out_w, in_channels * kh * kw]`
-/// and multiplied by the reshaped weight; autodiff derives the backward pass from the same
-/// slice, stack and matmul operations.
-pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, c, h, w] = x.dims();
+/// training time on a 2-core CPU while GEMM took under 1%. Here the patches are gathered with
+/// one `select` on the flattened pixel axis — in channels-last layout each gathered row is a
+/// contiguous run of `c` values — into `[batch * oh * ow, kh * kw * c]`, then multiplied by the
+/// weight reshaped to the same `(kh, kw, c)` order. Autodiff derives the backward pass from the
+/// `select` (a scatter-add) and the matmul; the output is already the next layer's layout.
+pub fn conv2d_nhwc<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
+    let [n, h, w, c] = x.dims();
     let [o, _, kh, kw] = conv.weight.dims();
     let (oh, ow) = (h + 1 - kh, w + 1 - kw);
-    let mut views = Vec::with_capacity(kh * kw);
-    for i in 0..kh {
-        for j in 0..kw {
-            views.push(x.clone().slice([0..n, 0..c, i..i + oh, j..j + ow]));
+    // Row (y, x, i, j) of the patch matrix is pixel (y + i, x + j).
+    let mut pixels = Vec::with_capacity(oh * ow * kh * kw);
+    for y in 0..oh {
+        for xx in 0..ow {
+            for i in 0..kh {
+                for j in 0..kw {
+                    pixels.push(((y + i) * w + xx + j) as i64);
+                }
+            }
         }
     }
-    // [n, c, kh*kw, oh, ow] -> [n, oh, ow, c, kh*kw] -> rows of one output position each.
-    let patches = Tensor::stack::<5>(views, 2)
-        .permute([0, 3, 4, 1, 2])
-        .reshape([n * oh * ow, c * kh * kw]);
-    // The weight [o, c, kh, kw] flattens in the same (c, kh, kw) order.
-    let weight = conv.weight.val().reshape([o, c * kh * kw]).transpose();
+    let device = x.device();
+    let index =
+        Tensor::<B, 1, Int>::from_data(TensorData::new(pixels, [oh * ow * kh * kw]), &device);
+    let patches = x
+        .reshape([n, h * w, c])
+        .select(1, index)
+        .reshape([n * oh * ow, kh * kw * c]);
+    // The weight [o, c, kh, kw] in (kh, kw, c) order, as columns.
+    let weight = conv
+        .weight
+        .val()
+        .permute([2, 3, 1, 0])
+        .reshape([kh * kw * c, o]);
     let mut out = patches.matmul(weight);
     if let Some(bias) = &conv.bias {
         out = out + bias.val().reshape([1, o]);
     }
-    out.reshape([n, oh, ow, o]).permute([0, 3, 1, 2])
+    out.reshape([n, oh, ow, o])
 }
 
 impl<B: Backend> Cnn<B> {
-    fn norm<const D: usize>(bn: &Option<BatchNorm<B>>, x: Tensor<B, D>) -> Tensor<B, D> {
+    /// Batch norm over the channels of a channels-last tensor (statistics per channel over
+    /// batch and pixels, as `BatchNorm2d` on NCHW).
+    fn norm_nhwc(bn: &Option<BatchNorm<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match bn {
-            Some(bn) => bn.forward(x),
+            Some(bn) => {
+                let dims = x.dims();
+                bn.forward(x.reshape([dims[0] * dims[1] * dims[2], dims[3]]))
+                    .reshape(dims)
+            }
             None => x,
         }
     }
 
     /// `[batch, 1, 28, 28]` → the 128 penultimate features (after ReLU).
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
+        // Channels-last through both convolutions (a free reshape for one input channel), back
+        // to NCHW for pooling so the flattened order is PyTorch's (c, h, w).
+        let x = x.permute([0, 2, 3, 1]);
         let x = self
             .relu
-            .forward(Self::norm(&self.bn1, conv2d_im2col(&self.conv1, x)));
+            .forward(Self::norm_nhwc(&self.bn1, conv2d_nhwc(&self.conv1, x)));
         let x = self
             .relu
-            .forward(Self::norm(&self.bn2, conv2d_im2col(&self.conv2, x)));
-        let x = self.drop1.forward(self.pool.forward(x));
+            .forward(Self::norm_nhwc(&self.bn2, conv2d_nhwc(&self.conv2, x)));
+        let x = self
+            .drop1
+            .forward(self.pool.forward(x.permute([0, 3, 1, 2])));
         let x = x.flatten::<2>(1, 3);
-        self.relu
-            .forward(Self::norm(&self.bn3, self.fc1.forward(x)))
+        let x = self.fc1.forward(x);
+        let x = match &self.bn3 {
+            Some(bn) => bn.forward(x),
+            None => x,
+        };
+        self.relu.forward(x)
     }
 
     /// `[batch, 1, 28, 28]` → `[batch, classes]` logits.

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 use zoo_training::artifacts::write_json;
 use zoo_training::checkpoint::{load_model, ModelId};
 use zoo_training::data::Dataset;
-use zoo_training::images::{
-    burn_dataset_cache, load, locate, Augment, ImageDataset, ImageDatasetKind,
-};
+use zoo_training::images::{dataset_cache, load, locate, Augment, ImageDataset, ImageDatasetKind};
 use zoo_training::metrics::{argmax, ConfusionMatrix};
 use zoo_training::plot::{image_grid, training_curves, Tile};
 use zoo_training::train::to_vec_f32;
@@ -116,7 +114,7 @@ pub struct CnnData {
 
 /// Finds and loads the job's data (`bundled`: the MNIST sample shipped in `assets/`).
 pub fn load_data(job: &CnnJob, bundled: &Path) -> Result<CnnData, DataError> {
-    let cache = burn_dataset_cache();
+    let cache = dataset_cache(job.dataset);
     let located = locate(job.dataset, job.data.as_deref(), cache.as_deref(), bundled)?;
     let (train_set, test_set) = load(&located)?;
     let [train_path, ..] = &located.files.paths;

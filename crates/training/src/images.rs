@@ -115,18 +115,25 @@ pub struct Located {
 
 /// burn-dataset's MNIST cache (`~/.cache/burn-dataset/mnist`), where `--download` puts it.
 pub fn burn_dataset_cache() -> Option<PathBuf> {
+    dataset_cache(ImageDatasetKind::Mnist)
+}
+
+/// burn-dataset's cache folder for `kind`: `~/.cache/burn-dataset/mnist` (where burn-dataset's
+/// `MnistDataset` and `--download` put MNIST) or `~/.cache/burn-dataset/fashion-mnist`
+/// (`--download --dataset fashion-mnist`). Honours `XDG_CACHE_HOME`.
+pub fn dataset_cache(kind: ImageDatasetKind) -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("burn-dataset").join("mnist"))
+    Some(base.join("burn-dataset").join(kind.name()))
 }
 
 /// Debian's `dataset-fashion-mnist` package location.
 pub const DEBIAN_FASHION_MNIST: &str = "/usr/share/datasets/fashion-mnist";
 
-/// Resolves the data of `kind`: `--data DIR` if given; else full MNIST in `cache` (burn-dataset's
-/// cache, see [`burn_dataset_cache`]), or Fashion-MNIST from Debian's package; else (MNIST only)
-/// the sample bundled in `bundled`.
+/// Resolves the data of `kind`: `--data DIR` if given; else the files in `cache` (burn-dataset's
+/// cache for `kind`, see [`dataset_cache`]); else Fashion-MNIST from Debian's package, or for
+/// MNIST the sample bundled in `bundled` (with a note saying so).
 pub fn locate(
     kind: ImageDatasetKind,
     data: Option<&Path>,
@@ -163,11 +170,19 @@ pub fn locate(
             })
         }
         ImageDatasetKind::FashionMnist => {
+            if let Some(files) = cache.and_then(|c| find_idx_files(c).ok()) {
+                return Ok(Located {
+                    description: format!("Fashion-MNIST from {}", files_dir(&files)),
+                    files,
+                    note: None,
+                });
+            }
             let dir = Path::new(DEBIAN_FASHION_MNIST);
             let files = find_idx_files(dir).map_err(|_| {
                 DataError::format(
                     dir,
-                    "Fashion-MNIST not found: install Debian's dataset-fashion-mnist or pass --data DIR",
+                    "Fashion-MNIST not found: install Debian's dataset-fashion-mnist, pass --data DIR \
+                     or fetch it with --download",
                 )
             })?;
             Ok(Located {
@@ -177,6 +192,18 @@ pub fn locate(
             })
         }
     }
+}
+
+fn files_dir(files: &IdxFiles) -> String {
+    let first = &files.paths[0];
+    let dir = first.parent().unwrap_or(first);
+    // burn-dataset's layout keeps the files in train/ and test/ under the dataset folder.
+    let dir = if dir.ends_with("train") {
+        dir.parent().unwrap_or(dir)
+    } else {
+        dir
+    };
+    dir.display().to_string()
 }
 
 /// Loads the train and test sets of `located`.
@@ -455,6 +482,32 @@ mod tests {
         // A cache that holds the files wins over the bundled sample.
         let cached = locate(ImageDatasetKind::Mnist, None, Some(bundled), empty.path()).unwrap();
         assert!(cached.description.starts_with("full MNIST") && cached.note.is_none());
+        // Fashion-MNIST in the cache (burn-dataset's train/ test/ layout, as --download writes).
+        let cache = tempfile::tempdir().unwrap();
+        for name in FILES {
+            let split = if name.starts_with("train") {
+                "train"
+            } else {
+                "test"
+            };
+            std::fs::create_dir_all(cache.path().join(split)).unwrap();
+            std::fs::copy(
+                bundled.join(format!("{name}.gz")),
+                cache.path().join(split).join(format!("{name}.gz")),
+            )
+            .unwrap();
+        }
+        let fashion = locate(
+            ImageDatasetKind::FashionMnist,
+            None,
+            Some(cache.path()),
+            empty.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            fashion.description,
+            format!("Fashion-MNIST from {}", cache.path().display())
+        );
         let (train, test) = load(&loc).unwrap();
         assert_eq!(
             (train.len(), test.len(), train.rows, train.cols),

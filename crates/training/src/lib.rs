@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod download;
 pub mod error;
 pub mod idx;
 pub mod images;
