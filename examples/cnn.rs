@@ -24,7 +24,7 @@ use clap::{Parser, ValueEnum};
 #[command(
     about = "Train the seed CNN on MNIST or Fashion-MNIST, or classify an image with a saved run",
     after_help = "Presets: seed = the tutorial (Adam 1e-3, batch 64, 5 epochs); strong = batch norm, \
-                  dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 15 epochs, shift/rotate \
+                  dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 10 epochs, shift/rotate \
                   augmentation. Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
                   or fashion-mnist; --download fills it), else the bundled MNIST sample \
                   (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."

@@ -270,6 +270,77 @@ impl OutputArgs {
     }
 }
 
+/// The sequence task flags `examples/rnn.rs` and `examples/lstm.rs` share.
+#[derive(Args, Clone, Debug)]
+pub struct SeqTaskArgs {
+    /// row-mnist (digits as 28 steps of 28 pixels) or adding (the adding problem).
+    #[arg(long, value_enum, default_value_t = SeqTaskKind::RowMnist)]
+    pub task: SeqTaskKind,
+    /// row-mnist: directory with the four MNIST IDX files (default: burn-dataset's cache, else
+    /// the bundled sample).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// row-mnist: fraction of the training images held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub valid_fraction: f64,
+    /// adding: sequence length T.
+    #[arg(long, default_value_t = 100)]
+    pub seq_len: usize,
+    /// adding: training sequences (validation and test sets: a tenth each).
+    #[arg(long, default_value_t = 10_000)]
+    pub n_train: usize,
+}
+
+/// `--task` of the recurrent examples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeqTaskKind {
+    /// MNIST read row by row.
+    RowMnist,
+    /// The adding problem.
+    Adding,
+}
+
+impl SeqTaskArgs {
+    /// The task these flags describe; flags of the other task are an error.
+    pub fn task(&self) -> Result<zoo_training::seqjob::SeqTask, String> {
+        use zoo_training::seqjob::SeqTask;
+        let task = match self.task {
+            SeqTaskKind::RowMnist => SeqTask::RowMnist {
+                data: self.data.clone(),
+                valid_fraction: self.valid_fraction,
+            },
+            SeqTaskKind::Adding => {
+                if self.data.is_some() {
+                    return Err(
+                        "--data is for --task row-mnist (the adding problem is generated)".into(),
+                    );
+                }
+                SeqTask::Adding {
+                    seq_len: self.seq_len,
+                    n_train: self.n_train,
+                }
+            }
+        };
+        task.validate()?;
+        Ok(task)
+    }
+}
+
+/// Prints a finished sequence run's test metrics and where its artifacts are.
+pub fn print_run_summary(report: &zoo_training::Report, dir: &std::path::Path) {
+    println!("{}", report.test_table());
+    if let Some(b) = report.extra.get("baseline_mse").and_then(|v| v.as_f64()) {
+        println!("baseline on the same test set (always predict the mean, 1.0): MSE {b:.4}");
+    }
+    println!(
+        "trained {} epochs in {:.1}s ({:.0} training samples/s); artifacts in {}",
+        report.epochs_completed,
+        report.wall_time_secs,
+        report.train_samples_per_sec,
+        dir.display()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -317,3 +317,85 @@ fn cnn_bad_input_table() {
     check_cases("cnn", &cases, t);
     println!("{} CNN bad-input cases checked", cases.len());
 }
+
+#[test]
+fn sequence_examples_bad_input_table_and_quick_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let common: Vec<(Vec<String>, &str)> = vec![
+        (
+            v(&["--task", "adding", "--seq-len", "1"]),
+            "--seq-len must be at least 2",
+        ),
+        (
+            v(&["--task", "adding", "--n-train", "3"]),
+            "--n-train must be at least 10",
+        ),
+        (
+            v(&["--task", "adding", "--data", "x"]),
+            "--data is for --task row-mnist",
+        ),
+        (v(&["--task", "sorting"]), "--task"),
+        (v(&["--valid-fraction", "1"]), "--valid-fraction"),
+        (v(&["--hidden", "0"]), "--hidden"),
+        (vec!["--data".into(), s("nowhere")], "not a directory"),
+    ];
+    let mut lstm = common.clone();
+    lstm.push((v(&["--dropout", "1.5"]), "--dropout must be in [0, 1)"));
+    lstm.push((v(&["--layers", "0"]), "--layers"));
+    let mut rnn = common;
+    rnn.push((v(&["--cell", "lstm"]), "--cell"));
+    check_cases("lstm", &lstm, t);
+    check_cases("rnn", &rnn, t);
+    println!(
+        "{} LSTM and {} RNN bad-input cases checked",
+        lstm.len(),
+        rnn.len()
+    );
+
+    // Quick real runs: the adding problem (report with the baseline) and row-MNIST on the
+    // bundled sample with a GRU.
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--task",
+            "adding",
+            "--seq-len",
+            "8",
+            "--n-train",
+            "200",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--artifact-dir",
+            &s("lstm-add"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("baseline on the same test set"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("lstm-add/report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["extra"]["baseline_mse_expected"].as_f64(),
+        Some(2.0 / 12.0)
+    );
+    assert!(t.join("lstm-add/training_curves.png").exists());
+    let (code, out, err) = run_example(
+        "rnn",
+        &[
+            "--cell",
+            "gru",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--artifact-dir",
+            &s("gru-rows"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+}

@@ -68,13 +68,13 @@ impl CnnJob {
     }
 
     /// The stronger preset: batch norm, dropout, He init, AdamW (weight decay 1e-4), one epoch of
-    /// warm-up then cosine decay, 15 epochs, random shifts (±2 px) and rotations (±10°).
+    /// warm-up then cosine decay, 10 epochs, random shifts (±2 px) and rotations (±10°).
     pub fn strong() -> Self {
         let mut job = Self::seed();
         job.model = job.model.with_preset(CnnPreset::Strong);
         job.train.optimizer = zoo_training::OptimizerKind::AdamW;
         job.train.weight_decay = 1e-4;
-        job.train.epochs = 15;
+        job.train.epochs = 10;
         job.train.warmup_epochs = 1;
         job.train.schedule = ScheduleKind::Cosine { min_lr: 1e-5 };
         job.augment = Some(Augment {

@@ -1,1 +1,153 @@
-//! zoo-rnn
+//! # zoo-rnn
+//!
+//! The seed RNN — `RNN(input, hidden 32, 1 layer, batch-first) → last step → Linear`, tanh cell,
+//! optionally ReLU — and the GRU of the seed's variant table, on Burn's `nn::Rnn` and `nn::Gru`.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::activation::ActivationConfig;
+use burn::nn::{Gru, GruConfig, Linear, LinearConfig, Rnn, RnnConfig};
+use burn::tensor::{backend::Backend, Tensor};
+use zoo_training::data::Predict;
+use zoo_training::sequence::last_valid_step;
+
+/// The recurrent cell.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// `h_t = tanh(W x_t + U h_{t-1} + b)`, the seed's.
+    Tanh,
+    /// The same with ReLU.
+    Relu,
+    /// Gated recurrent unit.
+    Gru,
+}
+
+/// RNN network configuration.
+#[derive(Config, Debug, PartialEq)]
+pub struct RnnNetConfig {
+    /// Features per time step.
+    pub input: usize,
+    /// Outputs: classes (logits) or regression values.
+    pub outputs: usize,
+    /// Hidden units.
+    #[config(default = 32)]
+    pub hidden: usize,
+    /// Cell.
+    #[config(default = "CellKind::Tanh")]
+    pub cell: CellKind,
+}
+
+impl RnnNetConfig {
+    /// Checks sizes.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.input == 0 || self.outputs == 0 || self.hidden == 0 {
+            return Err("input, outputs and --hidden must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// Builds the network.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> RnnNet<B> {
+        let (rnn, gru) = match self.cell {
+            CellKind::Gru => (
+                None,
+                Some(GruConfig::new(self.input, self.hidden, true).init(device)),
+            ),
+            cell => {
+                let act = if cell == CellKind::Relu {
+                    ActivationConfig::Relu
+                } else {
+                    ActivationConfig::Tanh
+                };
+                (
+                    Some(
+                        RnnConfig::new(self.input, self.hidden, true)
+                            .with_hidden_activation(act)
+                            .init(device),
+                    ),
+                    None,
+                )
+            }
+        };
+        RnnNet {
+            rnn,
+            gru,
+            head: LinearConfig::new(self.hidden, self.outputs).init(device),
+        }
+    }
+}
+
+/// The RNN network: one recurrent layer and a linear head on the last step's output.
+#[derive(Module, Debug)]
+pub struct RnnNet<B: Backend> {
+    rnn: Option<Rnn<B>>,
+    gru: Option<Gru<B>>,
+    head: Linear<B>,
+}
+
+impl<B: Backend> RnnNet<B> {
+    /// Every step's hidden state: `[batch, time, hidden]`.
+    pub fn encode(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        match (&self.rnn, &self.gru) {
+            (Some(rnn), _) => rnn.forward(x, None).0,
+            (None, Some(gru)) => gru.forward(x, None),
+            (None, None) => unreachable!("RnnNetConfig::init builds one recurrent layer"),
+        }
+    }
+
+    /// The last real step's hidden state (`lengths` for right-padded sequences).
+    pub fn features(&self, x: Tensor<B, 3>, lengths: Option<&[usize]>) -> Tensor<B, 2> {
+        last_valid_step(self.encode(x), lengths)
+    }
+
+    /// `[batch, time, input]` → `[batch, outputs]`.
+    pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 2> {
+        self.head.forward(self.features(x, None))
+    }
+}
+
+impl<B: Backend> Predict<B, Tensor<B, 3>> for RnnNet<B> {
+    fn predict(&self, input: Tensor<B, 3>) -> Tensor<B, 2> {
+        self.forward(input)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::backend::NdArray;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn shapes_and_parameter_counts_per_cell() {
+        let d = Default::default();
+        let x = Tensor::<NdArray, 3>::random([3, 6, 4], Distribution::Default, &d);
+        for (cell, recurrent) in [
+            // nn::Rnn: input and hidden transforms with a bias each.
+            (CellKind::Tanh, 4 * 32 + 32 * 32 + 2 * 32),
+            (CellKind::Relu, 4 * 32 + 32 * 32 + 2 * 32),
+            // nn::Gru: three gates of the same shape.
+            (CellKind::Gru, 3 * (4 * 32 + 32 * 32 + 2 * 32)),
+        ] {
+            let net = RnnNetConfig::new(4, 10).with_cell(cell).init::<NdArray>(&d);
+            assert_eq!(net.encode(x.clone()).dims(), [3, 6, 32]);
+            assert_eq!(net.forward(x.clone()).dims(), [3, 10]);
+            assert_eq!(net.num_params(), recurrent + 32 * 10 + 10, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn relu_cell_states_are_non_negative_and_tanh_bounded() {
+        let d = Default::default();
+        let x = Tensor::<NdArray, 3>::random([2, 5, 4], Distribution::Normal(0.0, 3.0), &d);
+        let relu = RnnNetConfig::new(4, 2)
+            .with_cell(CellKind::Relu)
+            .init::<NdArray>(&d);
+        let h = relu.encode(x.clone());
+        assert!(h.clone().min().into_scalar() >= 0.0);
+        assert!(h.max().into_scalar() > 0.0);
+        let tanh = RnnNetConfig::new(4, 2).init::<NdArray>(&d).encode(x);
+        assert!(tanh.clone().abs().max().into_scalar() < 1.0);
+        assert!(tanh.min().into_scalar() < 0.0);
+    }
+}

@@ -105,7 +105,16 @@ fn fetch(agent: &ureq::Agent, url: &str, progress: ProgressMode) -> DataResult<V
             ),
         )
     };
-    let response = agent.get(url).call().map_err(|e| offline(e.to_string()))?;
+    let response = agent.get(url).call().map_err(|e| {
+        offline(match e {
+            ureq::Error::Status(code, r) => format!("HTTP {code} {}", r.status_text()),
+            // The transport error's own text repeats the URL; keep its message only.
+            ureq::Error::Transport(t) => t
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| t.kind().to_string()),
+        })
+    })?;
     let total = response
         .header("Content-Length")
         .and_then(|v| v.parse::<u64>().ok());

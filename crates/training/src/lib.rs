@@ -19,6 +19,8 @@ pub mod plot;
 pub mod preprocess;
 pub mod progress;
 pub mod report;
+pub mod seqjob;
+pub mod sequence;
 pub mod synthetic;
 pub mod table;
 pub mod train;

@@ -1,0 +1,220 @@
+//! A whole recurrent-model run on one of the sequence tasks — data, training, plots, report —
+//! shared by `examples/rnn.rs` and `examples/lstm.rs` (the models differ, the tasks do not).
+
+use std::path::{Path, PathBuf};
+
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::write_json;
+use crate::checkpoint::ModelId;
+use crate::data::{Dataset, Objective, Predict};
+use crate::images::{dataset_cache, load, locate, ImageDataset, ImageDatasetKind};
+use crate::plot::training_curves;
+use crate::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
+use crate::train::JobContext;
+use crate::{fit, Report, RunInfo, RunSpec, TrainConfig, TrainError};
+
+/// Which task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "task")]
+pub enum SeqTask {
+    /// MNIST digits read row by row: 28 steps of 28 pixels, 10 classes.
+    RowMnist {
+        /// Directory of the four IDX files; `None`: burn-dataset's cache, else the bundled sample.
+        data: Option<PathBuf>,
+        /// Fraction of the training images held out for validation (seeded).
+        valid_fraction: f64,
+    },
+    /// The adding problem ([`adding_problem`]): regression of the sum of two marked values.
+    Adding {
+        /// Sequence length T.
+        seq_len: usize,
+        /// Training sequences (validation and test sets are a tenth of this each, other seeds).
+        n_train: usize,
+    },
+}
+
+impl SeqTask {
+    /// Features per step and model outputs.
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            SeqTask::RowMnist { .. } => (28, 10),
+            SeqTask::Adding { .. } => (2, 1),
+        }
+    }
+
+    /// Loss and metrics.
+    pub fn objective(&self) -> Objective {
+        match self {
+            SeqTask::RowMnist { .. } => Objective::Classification { num_classes: 10 },
+            SeqTask::Adding { .. } => Objective::Regression,
+        }
+    }
+
+    /// Checks the task's settings.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            SeqTask::RowMnist { valid_fraction, .. } if !(0.0..1.0).contains(valid_fraction) => {
+                Err(format!(
+                    "--valid-fraction must be in [0, 1) (got {valid_fraction})"
+                ))
+            }
+            SeqTask::Adding { seq_len, .. } if *seq_len < 2 => {
+                Err(format!("--seq-len must be at least 2 (got {seq_len})"))
+            }
+            SeqTask::Adding { n_train, .. } if *n_train < 10 => {
+                Err(format!("--n-train must be at least 10 (got {n_train})"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A complete, serialisable description of a sequence run (written as `config.json`); `M` is
+/// the model's configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SeqJob<M> {
+    /// Task and data.
+    pub task: SeqTask,
+    /// Architecture.
+    pub model: M,
+    /// Training hyper-parameters.
+    pub train: TrainConfig,
+}
+
+/// Trains `model` (of kind `kind`, e.g. `lstm`) on the job's task on backend `B`; `bundled` is
+/// the MNIST sample in `assets/`. Writes `config.json`, checkpoints, the model, `report.json`
+/// and `training_curves.png` into the context's artifact directory. The adding problem's report
+/// also records the mean predictor's MSE on the test set (`baseline_mse`) and its expectation
+/// 1/6 (`baseline_mse_expected`).
+pub fn run_sequence_job<B, M, C>(
+    job: &SeqJob<C>,
+    kind: &str,
+    model: M,
+    ctx: &JobContext,
+    bundled: &Path,
+    device: &B::Device,
+) -> Result<Report, TrainError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Predict<B, Tensor<B, 3>>,
+    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 3>>,
+    C: Serialize,
+{
+    job.task.validate().map_err(TrainError::Invalid)?;
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.path("config.json"), job)?;
+    }
+    let spec = |dataset: String| RunSpec {
+        cfg: &job.train,
+        objective: job.task.objective(),
+        model_id: ModelId::new(kind, &job.model, &ctx.float),
+        info: RunInfo {
+            model: kind.into(),
+            backend: ctx.backend.clone(),
+            device: ctx.device.clone(),
+            dataset,
+        },
+        config: serde_json::to_value(job).unwrap_or_default(),
+        artifacts: ctx.artifacts.as_ref(),
+        resume: ctx.resume,
+        progress: ctx.progress,
+        target_scaler: None,
+    };
+    let mut report = match &job.task {
+        SeqTask::RowMnist {
+            data,
+            valid_fraction,
+        } => {
+            let kind_ = ImageDatasetKind::Mnist;
+            let cache = dataset_cache(kind_);
+            let located = locate(kind_, data.as_deref(), cache.as_deref(), bundled)?;
+            if let Some(note) = &located.note {
+                ctx.progress_note(note);
+            }
+            let (train_set, test_set) = load(&located)?;
+            if (train_set.rows, train_set.cols) != (28, 28) {
+                return Err(TrainError::Invalid(format!(
+                    "row-MNIST takes 28x28 images (got {}x{})",
+                    train_set.rows, train_set.cols
+                )));
+            }
+            let all = ImageDataset::new(&train_set, 0.5, 0.5);
+            let (train, valid) = if *valid_fraction > 0.0 {
+                let (t, v) = all.split_validation(*valid_fraction, job.train.seed);
+                (t, Some(RowImages(v)))
+            } else {
+                (all, None)
+            };
+            let test = RowImages(ImageDataset::new(&test_set, 0.5, 0.5));
+            fit_report(
+                model,
+                &RowImages(train),
+                valid.as_ref(),
+                &test,
+                spec(format!("row-MNIST: {}", located.description)),
+                device,
+            )?
+        }
+        SeqTask::Adding { seq_len, n_train } => {
+            let seed = job.train.seed;
+            let n_eval = (n_train / 10).max(1);
+            let train: SequenceDataset = adding_problem(*n_train, *seq_len, seed);
+            let valid = adding_problem(n_eval, *seq_len, seed.wrapping_add(1));
+            let test = adding_problem(n_eval, *seq_len, seed.wrapping_add(2));
+            let mut report = fit_report(
+                model,
+                &train,
+                Some(&valid),
+                &test,
+                spec(format!("adding problem, T = {seq_len}")),
+                device,
+            )?;
+            // The mean predictor (always 1.0) on this very test set, beside its expectation.
+            let crate::data::Targets::Values { values, .. } = &test.targets else {
+                unreachable!("the adding problem has regression targets")
+            };
+            let test_baseline = values
+                .iter()
+                .map(|v| (*v as f64 - 1.0).powi(2))
+                .sum::<f64>()
+                / values.len().max(1) as f64;
+            report
+                .extra
+                .insert("baseline_mse".into(), test_baseline.into());
+            report
+                .extra
+                .insert("baseline_mse_expected".into(), ADDING_BASELINE_MSE.into());
+            report
+        }
+    };
+    if let Some(dir) = &ctx.artifacts {
+        let title = format!("{} training", kind.to_uppercase());
+        training_curves(&dir.path("training_curves.png"), &title, &report.history)?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
+        write_json(&dir.report(), &report)?;
+    }
+    Ok(report)
+}
+
+fn fit_report<B, M, D>(
+    model: M,
+    train: &D,
+    valid: Option<&D>,
+    test: &D,
+    spec: RunSpec<'_>,
+    device: &B::Device,
+) -> Result<Report, TrainError>
+where
+    B: AutodiffBackend,
+    D: Dataset,
+    M: AutodiffModule<B> + Predict<B, D::Input<B>>,
+    M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
+{
+    Ok(fit(model, train, valid, Some(test), spec, device)?.report)
+}
