@@ -6,18 +6,12 @@
 //! cargo run --release --example lstm -- --task adding --seq-len 100   # long-range memory
 //! ```
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, print_run_summary, BackendArgs, OutputArgs,
-    SeqTaskArgs, TrainArgs,
-};
+use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
 use burn_zoo::lstm::model::LstmNetConfig;
-use burn_zoo::training::seqjob::{run_sequence_job, SeqJob};
-use burn_zoo::training::{seed_backend, Mode, TrainConfig, TrainError};
+use burn_zoo::seq::{build_job, run_example};
+use burn_zoo::training::seqjob::SeqJob;
 use clap::Parser;
 
 #[derive(Parser, Debug)]
@@ -53,62 +47,18 @@ struct Cli {
     output: OutputArgs,
 }
 
-struct Job {
-    job: SeqJob<LstmNetConfig>,
-    dir: PathBuf,
-    mode: Mode,
-    progress: burn_zoo::training::ProgressMode,
-}
-
-impl Run for Job {
-    type Output = Result<(), TrainError>;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
-        let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        seed_backend::<B>(&device, self.job.train.seed);
-        let model = self.job.model.init::<B>(&device);
-        let bundled = burn_zoo::assets_dir().join("mnist-sample");
-        let report = run_sequence_job(&self.job, "lstm", model, &ctx, &bundled, &device)?;
-        print_run_summary(&report, &self.dir);
-        Ok(())
-    }
-}
-
 fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
-    let task = cli.task.task()?;
-    let (input, outputs) = task.shape();
-    let model = LstmNetConfig::new(input, outputs)
-        .with_hidden(cli.hidden)
-        .with_layers(cli.layers)
-        .with_bidirectional(cli.bidirectional)
-        .with_dropout(cli.dropout)
-        .with_forget_bias(cli.forget_bias);
-    model.validate()?;
-    let seed = TrainConfig {
-        epochs: 5,
-        batch_size: 64,
-        lr: 1e-3,
-        seed: 42,
-        ..Default::default()
-    };
-    Ok(SeqJob {
-        task,
-        model,
-        train: cli.train.apply(seed)?,
+    build_job(&cli.task, &cli.train, |input, outputs| {
+        LstmNetConfig::new(input, outputs)
+            .with_hidden(cli.hidden)
+            .with_layers(cli.layers)
+            .with_bidirectional(cli.bidirectional)
+            .with_dropout(cli.dropout)
+            .with_forget_bias(cli.forget_bias)
     })
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    let job = match build(&cli) {
-        Ok(job) => job,
-        Err(e) => return bad_flags(e),
-    };
-    let job = Job {
-        job,
-        dir: cli.output.dir("lstm"),
-        mode: cli.output.mode(),
-        progress: cli.output.progress(),
-    };
-    exit_code(dispatch(cli.backend.backend, cli.backend.device, job))
+    run_example(build(&cli), &cli.backend, &cli.output)
 }

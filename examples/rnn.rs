@@ -7,18 +7,12 @@
 //! cargo run --release --example rnn -- --task adding --seq-len 100   # vanishing gradients
 //! ```
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, print_run_summary, BackendArgs, OutputArgs,
-    SeqTaskArgs, TrainArgs,
-};
+use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
 use burn_zoo::rnn::{CellKind, RnnNetConfig};
-use burn_zoo::training::seqjob::{run_sequence_job, SeqJob};
-use burn_zoo::training::{seed_backend, Mode, TrainConfig, TrainError};
+use burn_zoo::seq::{build_job, run_example};
+use burn_zoo::training::seqjob::SeqJob;
 use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -52,63 +46,19 @@ enum Cell {
     Gru,
 }
 
-struct Job {
-    job: SeqJob<RnnNetConfig>,
-    dir: PathBuf,
-    mode: Mode,
-    progress: burn_zoo::training::ProgressMode,
-}
-
-impl Run for Job {
-    type Output = Result<(), TrainError>;
-
-    fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
-        let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        seed_backend::<B>(&device, self.job.train.seed);
-        let model = self.job.model.init::<B>(&device);
-        let bundled = burn_zoo::assets_dir().join("mnist-sample");
-        let report = run_sequence_job(&self.job, "rnn", model, &ctx, &bundled, &device)?;
-        print_run_summary(&report, &self.dir);
-        Ok(())
-    }
-}
-
 fn build(cli: &Cli) -> Result<SeqJob<RnnNetConfig>, String> {
-    let task = cli.task.task()?;
-    let (input, outputs) = task.shape();
-    let model = RnnNetConfig::new(input, outputs)
-        .with_hidden(cli.hidden)
-        .with_cell(match cli.cell {
-            Cell::Tanh => CellKind::Tanh,
-            Cell::Relu => CellKind::Relu,
-            Cell::Gru => CellKind::Gru,
-        });
-    model.validate()?;
-    let seed = TrainConfig {
-        epochs: 5,
-        batch_size: 64,
-        lr: 1e-3,
-        seed: 42,
-        ..Default::default()
-    };
-    Ok(SeqJob {
-        task,
-        model,
-        train: cli.train.apply(seed)?,
+    build_job(&cli.task, &cli.train, |input, outputs| {
+        RnnNetConfig::new(input, outputs)
+            .with_hidden(cli.hidden)
+            .with_cell(match cli.cell {
+                Cell::Tanh => CellKind::Tanh,
+                Cell::Relu => CellKind::Relu,
+                Cell::Gru => CellKind::Gru,
+            })
     })
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    let job = match build(&cli) {
-        Ok(job) => job,
-        Err(e) => return bad_flags(e),
-    };
-    let job = Job {
-        job,
-        dir: cli.output.dir("rnn"),
-        mode: cli.output.mode(),
-        progress: cli.output.progress(),
-    };
-    exit_code(dispatch(cli.backend.backend, cli.backend.device, job))
+    run_example(build(&cli), &cli.backend, &cli.output)
 }
