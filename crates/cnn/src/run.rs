@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use zoo_training::artifacts::write_json;
 use zoo_training::checkpoint::{load_model, ModelId};
 use zoo_training::data::Dataset;
-use zoo_training::images::{dataset_cache, load, locate, Augment, ImageDataset, ImageDatasetKind};
+use zoo_training::images::{
+    load_splits, Augment, ImageDataset, ImageDatasetKind, ImageSplitSpec, ImageSplits,
+};
 use zoo_training::metrics::{argmax, ConfusionMatrix};
 use zoo_training::plot::{image_grid, training_curves, Tile};
 use zoo_training::train::to_vec_f32;
@@ -99,52 +101,21 @@ pub struct CnnOutcome<M> {
 }
 
 /// Loaded data of a job.
-pub struct CnnData {
-    /// Training images.
-    pub train: ImageDataset,
-    /// Validation images.
-    pub valid: Option<ImageDataset>,
-    /// Test images.
-    pub test: ImageDataset,
-    /// Where they came from.
-    pub description: String,
-    /// Fallback note.
-    pub note: Option<String>,
-}
+pub type CnnData = ImageSplits;
 
 /// Finds and loads the job's data (`bundled`: the MNIST sample shipped in `assets/`).
 pub fn load_data(job: &CnnJob, bundled: &Path) -> Result<CnnData, DataError> {
-    let cache = dataset_cache(job.dataset);
-    let located = locate(job.dataset, job.data.as_deref(), cache.as_deref(), bundled)?;
-    let (train_set, test_set) = load(&located)?;
-    let [train_path, ..] = &located.files.paths;
-    if (train_set.rows, train_set.cols) != (job.model.image_size, job.model.image_size) {
-        return Err(DataError::format(
-            train_path,
-            format!(
-                "images are {}x{}, the CNN takes {2}x{2}",
-                train_set.rows, train_set.cols, job.model.image_size
-            ),
-        ));
-    }
-    let mut train = ImageDataset::new(&train_set, MEAN, STD);
-    if let Some(n) = job.train_limit {
-        let idx: Vec<usize> = (0..n.min(train.len())).collect();
-        train = train.subset(&idx);
-    }
-    let (train, valid) = if job.valid_fraction > 0.0 {
-        let (t, v) = train.split_validation(job.valid_fraction, job.train.seed);
-        (t, Some(v))
-    } else {
-        (train, None)
+    let spec = ImageSplitSpec {
+        image_size: job.model.image_size,
+        train_limit: job.train_limit,
+        valid_fraction: job.valid_fraction,
+        seed: job.train.seed,
+        mean: MEAN,
+        std: STD,
     };
-    Ok(CnnData {
-        train: train.with_augment(job.augment),
-        valid,
-        test: ImageDataset::new(&test_set, MEAN, STD),
-        description: located.description,
-        note: located.note,
-    })
+    let mut data = load_splits(job.dataset, job.data.as_deref(), bundled, &spec)?;
+    data.train = data.train.with_augment(job.augment);
+    Ok(data)
 }
 
 /// Trains the job's CNN on backend `B`.

@@ -223,6 +223,76 @@ pub fn load(located: &Located) -> DataResult<(ImageSet, ImageSet)> {
     Ok((train, test))
 }
 
+/// How [`load_splits`] cuts and normalises a dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageSplitSpec {
+    /// Required image height and width.
+    pub image_size: usize,
+    /// Keep only the first N training images (quick runs).
+    pub train_limit: Option<usize>,
+    /// Fraction of the training images held out for validation (seeded); 0 for none.
+    pub valid_fraction: f64,
+    /// Seed of the validation split.
+    pub seed: u64,
+    /// Normalisation `(x / 255 - mean) / std`.
+    pub mean: f32,
+    /// See `mean`.
+    pub std: f32,
+}
+
+/// The normalised training, validation and test sets of a dataset, and where they came from.
+pub struct ImageSplits {
+    /// Training images.
+    pub train: ImageDataset,
+    /// Validation images (carved from train; the test set is never used for selection).
+    pub valid: Option<ImageDataset>,
+    /// Test images.
+    pub test: ImageDataset,
+    /// Where they came from.
+    pub description: String,
+    /// The fallback note, when the bundled sample is used.
+    pub note: Option<String>,
+}
+
+/// Finds ([`locate`]) and loads `kind`, checks the image size, and cuts it as `spec` says.
+pub fn load_splits(
+    kind: ImageDatasetKind,
+    data: Option<&Path>,
+    bundled: &Path,
+    spec: &ImageSplitSpec,
+) -> DataResult<ImageSplits> {
+    let cache = dataset_cache(kind);
+    let located = locate(kind, data, cache.as_deref(), bundled)?;
+    let (train_set, test_set) = load(&located)?;
+    if (train_set.rows, train_set.cols) != (spec.image_size, spec.image_size) {
+        return Err(DataError::format(
+            &located.files.paths[0],
+            format!(
+                "images are {}x{}, the model takes {2}x{2}",
+                train_set.rows, train_set.cols, spec.image_size
+            ),
+        ));
+    }
+    let mut train = ImageDataset::new(&train_set, spec.mean, spec.std);
+    if let Some(n) = spec.train_limit {
+        let idx: Vec<usize> = (0..n.min(train.len())).collect();
+        train = train.subset(&idx);
+    }
+    let (train, valid) = if spec.valid_fraction > 0.0 {
+        let (t, v) = train.split_validation(spec.valid_fraction, spec.seed);
+        (t, Some(v))
+    } else {
+        (train, None)
+    };
+    Ok(ImageSplits {
+        train,
+        valid,
+        test: ImageDataset::new(&test_set, spec.mean, spec.std),
+        description: located.description,
+        note: located.note,
+    })
+}
+
 /// Seeded augmentation of training images.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Augment {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::write_json;
 use crate::checkpoint::ModelId;
 use crate::data::{Dataset, Objective, Predict};
-use crate::images::{dataset_cache, load, locate, ImageDataset, ImageDatasetKind};
+use crate::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
 use crate::plot::training_curves;
 use crate::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
 use crate::train::JobContext;
@@ -108,7 +108,7 @@ where
     if let Some(dir) = &ctx.artifacts {
         write_json(&dir.path("config.json"), job)?;
     }
-    let spec = |dataset: String| RunSpec {
+    let run_spec = |dataset: String| RunSpec {
         cfg: &job.train,
         objective: job.task.objective(),
         model_id: ModelId::new(kind, &job.model, &ctx.float),
@@ -129,33 +129,26 @@ where
             data,
             valid_fraction,
         } => {
-            let kind_ = ImageDatasetKind::Mnist;
-            let cache = dataset_cache(kind_);
-            let located = locate(kind_, data.as_deref(), cache.as_deref(), bundled)?;
-            if let Some(note) = &located.note {
+            let spec = ImageSplitSpec {
+                image_size: 28,
+                train_limit: None,
+                valid_fraction: *valid_fraction,
+                seed: job.train.seed,
+                mean: 0.5,
+                std: 0.5,
+            };
+            let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), bundled, &spec)?;
+            if let Some(note) = &data.note {
                 ctx.progress_note(note);
             }
-            let (train_set, test_set) = load(&located)?;
-            if (train_set.rows, train_set.cols) != (28, 28) {
-                return Err(TrainError::Invalid(format!(
-                    "row-MNIST takes 28x28 images (got {}x{})",
-                    train_set.rows, train_set.cols
-                )));
-            }
-            let all = ImageDataset::new(&train_set, 0.5, 0.5);
-            let (train, valid) = if *valid_fraction > 0.0 {
-                let (t, v) = all.split_validation(*valid_fraction, job.train.seed);
-                (t, Some(RowImages(v)))
-            } else {
-                (all, None)
-            };
-            let test = RowImages(ImageDataset::new(&test_set, 0.5, 0.5));
+            let valid = data.valid.map(RowImages);
+            let test = RowImages(data.test);
             fit_report(
                 model,
-                &RowImages(train),
+                &RowImages(data.train),
                 valid.as_ref(),
                 &test,
-                spec(format!("row-MNIST: {}", located.description)),
+                run_spec(format!("row-MNIST: {}", data.description)),
                 device,
             )?
         }
@@ -170,7 +163,7 @@ where
                 &train,
                 Some(&valid),
                 &test,
-                spec(format!("adding problem, T = {seq_len}")),
+                run_spec(format!("adding problem, T = {seq_len}")),
                 device,
             )?;
             // The mean predictor (always 1.0) on this very test set, beside its expectation.
