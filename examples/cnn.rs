@@ -16,7 +16,7 @@ use burn_zoo::cli::{
 use burn_zoo::cnn::predict::{load_image, top_k};
 use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob};
 use burn_zoo::training::download::{default_mirror, download_idx_files};
-use burn_zoo::training::images::{dataset_cache, Augment, ImageDatasetKind};
+use burn_zoo::training::images::{dataset_cache, ImageDatasetKind};
 use burn_zoo::training::{Dataset, Mode, TrainError};
 use clap::{Parser, ValueEnum};
 
@@ -24,8 +24,8 @@ use clap::{Parser, ValueEnum};
 #[command(
     about = "Train the seed CNN on MNIST or Fashion-MNIST, or classify an image with a saved run",
     after_help = "Presets: seed = the tutorial (Adam 1e-3, batch 64, 5 epochs); strong = batch norm, \
-                  dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 10 epochs, shift/rotate \
-                  augmentation. Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
+                  dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 10 epochs (--augment adds \
+                  random shifts and rotations). Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
                   or fashion-mnist; --download fills it), else the bundled MNIST sample \
                   (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."
 )]
@@ -49,12 +49,9 @@ struct Cli {
     /// Train on the first N training images only (quick runs).
     #[arg(long)]
     train_limit: Option<usize>,
-    /// Augment training images with random shifts (±2 px) and rotations (±10°).
-    #[arg(long, conflicts_with = "no_augment")]
-    augment: bool,
-    /// Turn off the strong preset's augmentation.
+    /// Augment training images with random shifts (±2 px) and rotations (±10°), seeded.
     #[arg(long)]
-    no_augment: bool,
+    augment: bool,
     /// Classify this image (PNG or PGM, any size) with the model saved in --artifact-dir.
     #[arg(long, conflicts_with = "predict_idx")]
     predict: Option<PathBuf>,
@@ -177,17 +174,7 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
     }
     job.train = cli.train.apply(job.train)?;
     if cli.augment {
-        job.augment = Some(Augment {
-            max_shift: 2.0,
-            max_degrees: 10.0,
-            seed: job.train.seed,
-        });
-    }
-    if cli.no_augment {
-        job.augment = None;
-    }
-    if let Some(a) = &mut job.augment {
-        a.seed = job.train.seed;
+        job = job.augmented();
     }
     Ok(job)
 }
