@@ -1,9 +1,12 @@
 //! The seed LSTM — `LSTM(input, hidden 32) → last step → Linear` — on row-MNIST (default) or
-//! the adding problem, with stacked, bidirectional and forget-bias options.
+//! the adding problem or sentence classification, with stacked, bidirectional and forget-bias
+//! options.
 //!
 //! ```sh
 //! cargo run --release --example lstm                                  # row-MNIST, bundled sample
 //! cargo run --release --example lstm -- --task adding --seq-len 100   # long-range memory
+//! cargo run --release --example lstm -- --task text --bidirectional   # TREC, bundled
+//! cargo run --release --example lstm -- --predict "Who wrote Hamlet ?"
 //! ```
 
 use std::process::ExitCode;
@@ -12,14 +15,16 @@ use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainAr
 use burn_zoo::lstm::model::LstmNetConfig;
 use burn_zoo::seq::{build_job, run_example};
 use burn_zoo::training::seqjob::SeqJob;
-use clap::Parser;
+use burn_zoo::training::sequence::Pooling;
+use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Train the seed LSTM on row-MNIST or the adding problem",
+    about = "Train the seed LSTM on row-MNIST, the adding problem or text",
     after_help = "Defaults: the seed's LSTM (hidden 32, one layer) and training (Adam lr 1e-3, batch \
                   64, 5 epochs). row-MNIST data: --data DIR, else full MNIST in \
-                  ~/.cache/burn-dataset/mnist, else the bundled sample."
+                  ~/.cache/burn-dataset/mnist, else the bundled sample. Text data: \
+                  --train-file/--dev-file/--test-file, else the bundled TREC files."
 )]
 struct Cli {
     #[command(flatten)]
@@ -33,18 +38,29 @@ struct Cli {
     /// Bidirectional layers.
     #[arg(long)]
     bidirectional: bool,
-    /// Dropout between stacked layers.
+    /// Dropout between stacked layers and on the features the head reads (text: also on the
+    /// embeddings).
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
     /// Initial forget-gate bias (e.g. 1.0); default: Burn's initialisation.
     #[arg(long)]
     forget_bias: Option<f32>,
+    /// What the head reads: last (the last step, the seed's), max or mean over the steps.
+    #[arg(long, value_enum, default_value_t = PoolArg::Last)]
+    pooling: PoolArg,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
     backend: BackendArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PoolArg {
+    Last,
+    Max,
+    Mean,
 }
 
 fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
@@ -55,10 +71,15 @@ fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
             .with_bidirectional(cli.bidirectional)
             .with_dropout(cli.dropout)
             .with_forget_bias(cli.forget_bias)
+            .with_pooling(match cli.pooling {
+                PoolArg::Last => Pooling::Last,
+                PoolArg::Max => Pooling::Max,
+                PoolArg::Mean => Pooling::Mean,
+            })
     })
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    run_example(build(&cli), &cli.backend, &cli.output)
+    run_example(&cli.task, || build(&cli), &cli.backend, &cli.output)
 }

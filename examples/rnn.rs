@@ -1,10 +1,12 @@
 //! The seed RNN — `RNN(input, hidden 32, tanh) → last step → Linear` — or its ReLU and GRU
-//! variants, on row-MNIST (default) or the adding problem.
+//! variants, on row-MNIST (default), the adding problem or sentence classification.
 //!
 //! ```sh
 //! cargo run --release --example rnn                                  # row-MNIST, bundled sample
 //! cargo run --release --example rnn -- --cell gru
 //! cargo run --release --example rnn -- --task adding --seq-len 100   # vanishing gradients
+//! cargo run --release --example rnn -- --task text --cell gru        # TREC, bundled
+//! cargo run --release --example rnn -- --predict "Who wrote Hamlet ?"
 //! ```
 
 use std::process::ExitCode;
@@ -17,10 +19,11 @@ use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "Train the seed RNN (tanh, ReLU or GRU cell) on row-MNIST or the adding problem",
+    about = "Train the seed RNN (tanh, ReLU or GRU cell) on row-MNIST, the adding problem or text",
     after_help = "Defaults: the seed's RNN (tanh cell, hidden 32) and training (Adam lr 1e-3, batch \
                   64, 5 epochs). row-MNIST data: --data DIR, else full MNIST in \
-                  ~/.cache/burn-dataset/mnist, else the bundled sample."
+                  ~/.cache/burn-dataset/mnist, else the bundled sample. Text data: \
+                  --train-file/--dev-file/--test-file, else the bundled TREC files."
 )]
 struct Cli {
     #[command(flatten)]
@@ -31,6 +34,9 @@ struct Cli {
     /// Recurrent cell: tanh (the seed's), relu or gru.
     #[arg(long, value_enum, default_value_t = Cell::Tanh)]
     cell: Cell,
+    /// Dropout on the features the head reads (text: also on the embeddings).
+    #[arg(long, default_value_t = 0.0)]
+    dropout: f64,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
@@ -55,10 +61,11 @@ fn build(cli: &Cli) -> Result<SeqJob<RnnNetConfig>, String> {
                 Cell::Relu => CellKind::Relu,
                 Cell::Gru => CellKind::Gru,
             })
+            .with_dropout(cli.dropout)
     })
 }
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    run_example(build(&cli), &cli.backend, &cli.output)
+    run_example(&cli.task, || build(&cli), &cli.backend, &cli.output)
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser};
 use zoo_training::train::JobContext;
 use zoo_training::{
-    ArtifactDir, Mode, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig, TrainError,
+    ArtifactDir, Mode, Monitor, OptimizerKind, ProgressMode, ScheduleKind, TrainConfig, TrainError,
 };
 
 use crate::backend::{BackendKind, DeviceSpec};
@@ -110,6 +110,10 @@ pub struct TrainArgs {
     /// keep the best weights (needs a validation split).
     #[arg(long)]
     pub patience: Option<usize>,
+    /// What --patience watches and which epoch counts as best: loss (validation loss) or metric
+    /// (validation accuracy, or R² for regression).
+    #[arg(long, value_enum)]
+    pub monitor: Option<MonitorArg>,
     /// Seed for initialisation, shuffling and dropout.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -189,6 +193,12 @@ impl TrainArgs {
         }
         if self.patience.is_some() {
             c.patience = self.patience;
+        }
+        if let Some(m) = self.monitor {
+            c.monitor = match m {
+                MonitorArg::Loss => Monitor::Loss,
+                MonitorArg::Metric => Monitor::Metric,
+            };
         }
         if let Some(v) = self.seed {
             c.seed = v;
@@ -270,17 +280,28 @@ impl OutputArgs {
     }
 }
 
+/// `--monitor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MonitorArg {
+    /// Validation loss.
+    Loss,
+    /// Validation accuracy (classification) or R² (regression).
+    Metric,
+}
+
 /// The sequence task flags `examples/rnn.rs` and `examples/lstm.rs` share.
 #[derive(Args, Clone, Debug)]
 pub struct SeqTaskArgs {
-    /// row-mnist (digits as 28 steps of 28 pixels) or adding (the adding problem).
+    /// row-mnist (digits as 28 steps of 28 pixels), adding (the adding problem), text
+    /// (sentence classification) or forecast (next value of a series).
     #[arg(long, value_enum, default_value_t = SeqTaskKind::RowMnist)]
     pub task: SeqTaskKind,
     /// row-mnist: directory with the four MNIST IDX files (default: burn-dataset's cache, else
     /// the bundled sample).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// row-mnist: fraction of the training images held out for validation.
+    /// row-mnist, text: fraction of the training set held out for validation (text: when there
+    /// is no --dev-file); forecast: of the series, before the test block.
     #[arg(long, default_value_t = 0.1)]
     pub valid_fraction: f64,
     /// adding: sequence length T.
@@ -289,6 +310,44 @@ pub struct SeqTaskArgs {
     /// adding: training sequences (validation and test sets: a tenth each).
     #[arg(long, default_value_t = 10_000)]
     pub n_train: usize,
+    /// text: training file of 'LABEL TOKENS' lines, or a .csv of label,text rows (default: the
+    /// bundled TREC files).
+    #[arg(long)]
+    pub train_file: Option<PathBuf>,
+    /// text: development file for validation and model selection (same format).
+    #[arg(long)]
+    pub dev_file: Option<PathBuf>,
+    /// text: test file (same format; required with --train-file).
+    #[arg(long)]
+    pub test_file: Option<PathBuf>,
+    /// text: words seen fewer times than this in the training file become <unk>.
+    #[arg(long, default_value_t = 2)]
+    pub min_count: usize,
+    /// text: tokens kept per sentence.
+    #[arg(long, default_value_t = 100)]
+    pub max_len: usize,
+    /// text: keep upper case (default: lower-case everything).
+    #[arg(long)]
+    pub keep_case: bool,
+    /// text: embedding width.
+    #[arg(long, default_value_t = 128)]
+    pub embed_dim: usize,
+    /// forecast: CSV file of a univariate series (default: the bundled yearly sunspot numbers).
+    #[arg(long)]
+    pub series: Option<PathBuf>,
+    /// forecast: column of --series to read (default: the only or the last one).
+    #[arg(long)]
+    pub column: Option<String>,
+    /// forecast: past values read per forecast.
+    #[arg(long, default_value_t = 20)]
+    pub window: usize,
+    /// forecast: fraction at the end of the series for testing (validation: --valid-fraction
+    /// before it).
+    #[arg(long, default_value_t = 0.15)]
+    pub test_fraction: f64,
+    /// text: classify this sentence with the model saved in --artifact-dir (no training).
+    #[arg(long, value_name = "SENTENCE")]
+    pub predict: Option<String>,
 }
 
 /// `--task` of the recurrent examples.
@@ -298,30 +357,68 @@ pub enum SeqTaskKind {
     RowMnist,
     /// The adding problem.
     Adding,
+    /// Sentence classification (SST-2, TREC, your own files).
+    Text,
+    /// Next-value regression on a univariate series.
+    Forecast,
 }
 
 impl SeqTaskArgs {
-    /// The task these flags describe; flags of the other task are an error.
+    /// The task these flags describe; flags of another task are an error.
     pub fn task(&self) -> Result<zoo_training::seqjob::SeqTask, String> {
         use zoo_training::seqjob::SeqTask;
+        let text_flag = [
+            (self.train_file.is_some(), "--train-file"),
+            (self.dev_file.is_some(), "--dev-file"),
+            (self.test_file.is_some(), "--test-file"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag));
+        if let (Some(flag), false) = (text_flag, self.task == SeqTaskKind::Text) {
+            return Err(format!("{flag} is for --task text"));
+        }
+        let forecast_flag = [
+            (self.series.is_some(), "--series"),
+            (self.column.is_some(), "--column"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag));
+        if let (Some(flag), false) = (forecast_flag, self.task == SeqTaskKind::Forecast) {
+            return Err(format!("{flag} is for --task forecast"));
+        }
+        if self.data.is_some() && self.task != SeqTaskKind::RowMnist {
+            return Err("--data is for --task row-mnist (text: --train-file/--test-file)".into());
+        }
         let task = match self.task {
             SeqTaskKind::RowMnist => SeqTask::RowMnist {
                 data: self.data.clone(),
                 valid_fraction: self.valid_fraction,
             },
-            SeqTaskKind::Adding => {
-                if self.data.is_some() {
-                    return Err(
-                        "--data is for --task row-mnist (the adding problem is generated)".into(),
-                    );
-                }
-                SeqTask::Adding {
-                    seq_len: self.seq_len,
-                    n_train: self.n_train,
-                }
-            }
+            SeqTaskKind::Adding => SeqTask::Adding {
+                seq_len: self.seq_len,
+                n_train: self.n_train,
+            },
+            SeqTaskKind::Forecast => SeqTask::Forecast {
+                series: self.series.clone(),
+                column: self.column.clone(),
+                window: self.window,
+                valid_fraction: self.valid_fraction,
+                test_fraction: self.test_fraction,
+            },
+            SeqTaskKind::Text => SeqTask::Text(zoo_training::text::TextSpec {
+                train: self.train_file.clone(),
+                dev: self.dev_file.clone(),
+                test: self.test_file.clone(),
+                valid_fraction: self.valid_fraction,
+                min_count: self.min_count,
+                max_len: self.max_len,
+                lowercase: !self.keep_case,
+            }),
         };
         task.validate()?;
+        if self.embed_dim == 0 {
+            return Err("--embed-dim must be at least 1".into());
+        }
         Ok(task)
     }
 }
@@ -331,6 +428,9 @@ pub fn print_run_summary(report: &zoo_training::Report, dir: &std::path::Path) {
     println!("{}", report.test_table());
     if let Some(b) = report.extra.get("baseline_mse").and_then(|v| v.as_f64()) {
         println!("baseline on the same test set (always predict the mean, 1.0): MSE {b:.4}");
+    }
+    if let Some(b) = report.extra.get("persistence_mse").and_then(|v| v.as_f64()) {
+        println!("naive forecast on the same test set (next value = last value): MSE {b:.4}");
     }
     println!(
         "trained {} epochs in {:.1}s ({:.0} training samples/s); artifacts in {}",

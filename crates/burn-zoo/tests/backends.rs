@@ -200,3 +200,86 @@ fn seed_cnn_same_logits_on_every_backend() {
         assert!(d <= 1e-4, "{kind}: CNN logits differ from ndarray by {d}");
     }
 }
+
+/// Recurrent forward passes from given records: a 2-layer bidirectional LSTM and a GRU on a
+/// right-padded token batch (lengths 3 and 5), and the seed tanh RNN on dense sequences.
+struct RecurrentForward {
+    lstm: Vec<u8>,
+    gru: Vec<u8>,
+    rnn: Vec<u8>,
+}
+
+fn recurrent_configs() -> (
+    burn_zoo::lstm::model::LstmNetConfig,
+    burn_zoo::rnn::RnnNetConfig,
+    burn_zoo::rnn::RnnNetConfig,
+) {
+    use burn_zoo::lstm::model::LstmNetConfig;
+    use burn_zoo::rnn::{CellKind, RnnNetConfig};
+    (
+        LstmNetConfig::new(6, 3)
+            .with_hidden(8)
+            .with_layers(2)
+            .with_bidirectional(true)
+            .with_vocab(Some(12)),
+        RnnNetConfig::new(6, 3)
+            .with_hidden(8)
+            .with_cell(CellKind::Gru)
+            .with_vocab(Some(12)),
+        RnnNetConfig::new(4, 2),
+    )
+}
+
+impl Run for RecurrentForward {
+    type Output = Vec<f32>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Vec<f32> {
+        use burn_zoo::training::data::Predict;
+        use burn_zoo::training::text::TextDataset;
+        type I<B> = <B as AutodiffBackend>::InnerBackend;
+        let (lstm, gru, rnn) = recurrent_configs();
+        let mem = Path::new("mem");
+        let lstm = module_from_bytes::<I<B>, _>(lstm.init(&device), self.lstm, &device, mem);
+        let gru = module_from_bytes::<I<B>, _>(gru.init(&device), self.gru, &device, mem);
+        let rnn = module_from_bytes::<I<B>, _>(rnn.init(&device), self.rnn, &device, mem);
+        let (lstm, gru, rnn) = (lstm.unwrap(), gru.unwrap(), rnn.unwrap());
+        let tokens = || TextDataset::batch::<I<B>>(&[&[2, 3, 4], &[5, 6, 7, 8, 11]], &device);
+        let x: Vec<f32> = (0..2 * 7 * 4)
+            .map(|i| ((i * 5 % 13) as f32 - 6.0) / 4.0)
+            .collect();
+        let x = Tensor::<I<B>, 3>::from_data(TensorData::new(x, [2, 7, 4]), &device);
+        let mut out = to_vec_f32(lstm.predict(tokens())).unwrap();
+        out.extend(to_vec_f32(gru.predict(tokens())).unwrap());
+        out.extend(to_vec_f32(rnn.forward(x)).unwrap());
+        out
+    }
+}
+
+#[test]
+fn recurrent_nets_same_outputs_on_every_backend() {
+    let (lstm, gru, rnn) = recurrent_configs();
+    let d = Default::default();
+    let job = || RecurrentForward {
+        lstm: module_to_bytes::<NdArray, _>(lstm.init::<NdArray>(&d)).unwrap(),
+        gru: module_to_bytes::<NdArray, _>(gru.init::<NdArray>(&d)).unwrap(),
+        rnn: module_to_bytes::<NdArray, _>(rnn.init::<NdArray>(&d)).unwrap(),
+    };
+    let job = job();
+    let records = (job.lstm.clone(), job.gru.clone(), job.rnn.clone());
+    let again = || RecurrentForward {
+        lstm: records.0.clone(),
+        gru: records.1.clone(),
+        rnn: records.2.clone(),
+    };
+    let want = dispatch(BackendKind::Ndarray, DeviceSpec::Default, job).unwrap();
+    assert_eq!(want.len(), 2 * 3 + 2 * 3 + 2 * 2);
+    for kind in BackendKind::compiled_in() {
+        let got = dispatch(kind, DeviceSpec::Default, again()).unwrap();
+        let d = max_abs_diff(&want, &got);
+        eprintln!("{kind}: LSTM/GRU/RNN outputs max diff {d:e}");
+        assert!(
+            d <= 1e-4,
+            "{kind}: recurrent outputs differ from ndarray by {d}"
+        );
+    }
+}

@@ -341,7 +341,78 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
         (v(&["--valid-fraction", "1"]), "--valid-fraction"),
         (v(&["--hidden", "0"]), "--hidden"),
         (vec!["--data".into(), s("nowhere")], "not a directory"),
+        (v(&["--monitor", "best"]), "--monitor"),
+        // Text task.
+        (
+            v(&["--train-file", "a.txt"]),
+            "--train-file is for --task text",
+        ),
+        (
+            v(&["--task", "text", "--train-file", "a.txt"]),
+            "--train-file and --test-file go together",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "text".into(),
+                "--train-file".into(),
+                s("missing.txt"),
+                "--test-file".into(),
+                s("bad.csv"),
+            ],
+            "missing.txt",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "text".into(),
+                "--train-file".into(),
+                s("bad.csv"),
+                "--test-file".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv: line 2: expected 2 fields",
+        ),
+        (v(&["--task", "text", "--min-count", "0"]), "--min-count"),
+        (v(&["--task", "text", "--embed-dim", "0"]), "--embed-dim"),
+        // Forecast task.
+        (v(&["--series", "x.csv"]), "--series is for --task forecast"),
+        (v(&["--task", "forecast", "--window", "0"]), "--window"),
+        (
+            v(&["--task", "forecast", "--test-fraction", "0"]),
+            "--test-fraction",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "forecast".into(),
+                "--series".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv: line 2",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "forecast".into(),
+                "--series".into(),
+                s("short.csv"),
+            ],
+            "the series has 3 points",
+        ),
+        // --predict needs a saved text run.
+        (
+            vec![
+                "--predict".into(),
+                "hello".into(),
+                "--artifact-dir".into(),
+                s("no-run"),
+            ],
+            "config.json",
+        ),
     ];
+    std::fs::write(t.join("bad.csv"), "value,text\n1.5,b,c\n").unwrap();
+    std::fs::write(t.join("short.csv"), "1\n2\n3\n").unwrap();
     let mut lstm = common.clone();
     lstm.push((v(&["--dropout", "1.5"]), "--dropout must be in [0, 1)"));
     lstm.push((v(&["--layers", "0"]), "--layers"));
@@ -398,4 +469,96 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("accuracy"), "{out}");
+
+    // A sentence classifier on the user's own CSV files, then --predict with the saved run;
+    // --predict on a run of another task is refused.
+    let rows = |pairs: &[(&str, &str)]| {
+        let mut text = String::from("label,text\n");
+        for _ in 0..20 {
+            for (l, x) in pairs {
+                text.push_str(&format!("{l},\"{x}\"\n"));
+            }
+        }
+        text
+    };
+    let pairs = [("pos", "A great, lovely film."), ("neg", "Dull and awful.")];
+    std::fs::write(t.join("train.csv"), rows(&pairs)).unwrap();
+    std::fs::write(t.join("test.csv"), rows(&pairs[..1])).unwrap();
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--task",
+            "text",
+            "--train-file",
+            &s("train.csv"),
+            "--test-file",
+            &s("test.csv"),
+            "--bidirectional",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--quiet",
+            "--artifact-dir",
+            &s("lstm-text"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+    assert!(t.join("lstm-text/vocab.json").exists());
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--predict",
+            "What a great film!",
+            "--artifact-dir",
+            &s("lstm-text"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("(2 word(s) not in the vocabulary)") && out.contains("1. class pos"),
+        "{out}"
+    );
+    let (code, _, err) = run_example(
+        "lstm",
+        &["--predict", "hi", "--artifact-dir", &s("lstm-add")],
+        t,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("not trained on --task text"), "{err}");
+    // The RNN's saved run is not an LSTM's.
+    let (code, _, err) = run_example(
+        "rnn",
+        &["--predict", "hi", "--artifact-dir", &s("lstm-text")],
+        t,
+    );
+    assert_ne!(code, 0);
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Forecasting the bundled sunspot series: R² and the naive baseline in the report.
+    let (code, out, err) = run_example(
+        "rnn",
+        &[
+            "--task",
+            "forecast",
+            "--epochs",
+            "2",
+            "--quiet",
+            "--artifact-dir",
+            &s("rnn-forecast"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("R²") && out.contains("naive forecast"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("rnn-forecast/report.json")).unwrap())
+            .unwrap();
+    assert!(report["extra"]["persistence_mse"].as_f64().unwrap() > 0.0);
 }

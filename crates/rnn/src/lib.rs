@@ -1,15 +1,20 @@
 //! # zoo-rnn
 //!
 //! The seed RNN — `RNN(input, hidden 32, 1 layer, batch-first) → last step → Linear`, tanh cell,
-//! optionally ReLU — and the GRU of the seed's variant table, on Burn's `nn::Rnn` and `nn::Gru`.
+//! optionally ReLU — and the GRU of the seed's variant table, on Burn's `nn::Rnn` and `nn::Gru`;
+//! for text with an embedding in front (`Embedding → RNN → Linear` on right-padded token batches).
 
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::activation::ActivationConfig;
-use burn::nn::{Gru, GruConfig, Linear, LinearConfig, Rnn, RnnConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Rnn,
+    RnnConfig,
+};
 use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::data::Predict;
 use zoo_training::sequence::last_valid_step;
+use zoo_training::text::TokenBatch;
 
 /// The recurrent cell.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -25,7 +30,7 @@ pub enum CellKind {
 /// RNN network configuration.
 #[derive(Config, Debug, PartialEq)]
 pub struct RnnNetConfig {
-    /// Features per time step.
+    /// Features per time step (with `vocab`: the embedding width).
     pub input: usize,
     /// Outputs: classes (logits) or regression values.
     pub outputs: usize,
@@ -35,6 +40,12 @@ pub struct RnnNetConfig {
     /// Cell.
     #[config(default = "CellKind::Tanh")]
     pub cell: CellKind,
+    /// Dropout on the features the head reads; with `vocab` also on the embeddings.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Token vocabulary size: an `Embedding(vocab, input)` reads token ids (the text task).
+    #[config(default = "None")]
+    pub vocab: Option<usize>,
 }
 
 impl RnnNetConfig {
@@ -42,6 +53,15 @@ impl RnnNetConfig {
     pub fn validate(&self) -> Result<(), String> {
         if self.input == 0 || self.outputs == 0 || self.hidden == 0 {
             return Err("input, outputs and --hidden must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!(
+                "--dropout must be in [0, 1) (got {})",
+                self.dropout
+            ));
+        }
+        if self.vocab.is_some_and(|v| v < 2) {
+            return Err("a vocabulary needs at least <pad> and <unk>".into());
         }
         Ok(())
     }
@@ -70,6 +90,10 @@ impl RnnNetConfig {
             }
         };
         RnnNet {
+            embedding: self
+                .vocab
+                .map(|v| EmbeddingConfig::new(v, self.input).init(device)),
+            dropout: DropoutConfig::new(self.dropout).init(),
             rnn,
             gru,
             head: LinearConfig::new(self.hidden, self.outputs).init(device),
@@ -80,6 +104,8 @@ impl RnnNetConfig {
 /// The RNN network: one recurrent layer and a linear head on the last step's output.
 #[derive(Module, Debug)]
 pub struct RnnNet<B: Backend> {
+    embedding: Option<Embedding<B>>,
+    dropout: Dropout,
     rnn: Option<Rnn<B>>,
     gru: Option<Gru<B>>,
     head: Linear<B>,
@@ -102,7 +128,26 @@ impl<B: Backend> RnnNet<B> {
 
     /// `[batch, time, input]` → `[batch, outputs]`.
     pub fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 2> {
-        self.head.forward(self.features(x, None))
+        let features = self.features(x, None);
+        self.head.forward(self.dropout.forward(features))
+    }
+
+    /// Token ids → `[batch, outputs]` (a network built with `vocab`): embedding, dropout, the
+    /// recurrent layer's state at each sentence's last token, dropout, head.
+    pub fn forward_tokens(&self, batch: TokenBatch<B>) -> Tensor<B, 2> {
+        let embedding = self
+            .embedding
+            .as_ref()
+            .expect("token input needs a network built with a vocabulary (RnnNetConfig::vocab)");
+        let x = self.dropout.forward(embedding.forward(batch.tokens));
+        let features = self.features(x, Some(&batch.lengths));
+        self.head.forward(self.dropout.forward(features))
+    }
+}
+
+impl<B: Backend> Predict<B, TokenBatch<B>> for RnnNet<B> {
+    fn predict(&self, input: TokenBatch<B>) -> Tensor<B, 2> {
+        self.forward_tokens(input)
     }
 }
 
@@ -149,5 +194,33 @@ mod tests {
         let tanh = RnnNetConfig::new(4, 2).init::<NdArray>(&d).encode(x);
         assert!(tanh.clone().abs().max().into_scalar() < 1.0);
         assert!(tanh.min().into_scalar() < 0.0);
+    }
+
+    #[test]
+    fn token_batches_read_each_sentence_to_its_last_token() {
+        use burn::tensor::{Int, TensorData};
+        let d = Default::default();
+        for cell in [CellKind::Tanh, CellKind::Gru] {
+            let net = RnnNetConfig::new(6, 2)
+                .with_hidden(4)
+                .with_cell(cell)
+                .with_vocab(Some(12))
+                .init::<NdArray>(&d);
+            let tokens = Tensor::<NdArray, 2, Int>::from_data(
+                TensorData::new(vec![3i64, 4, 0, 0, 5, 6, 7, 8], [2, 4]),
+                &d,
+            );
+            let out = net.predict(TokenBatch {
+                tokens: tokens.clone(),
+                lengths: vec![2, 4],
+            });
+            assert_eq!(out.dims(), [2, 2]);
+            let alone = net.predict(TokenBatch {
+                tokens: tokens.slice([0..1, 0..2]),
+                lengths: vec![2],
+            });
+            let diff: f32 = (out.slice([0..1, 0..2]) - alone).abs().max().into_scalar();
+            assert!(diff < 1e-6, "{cell:?}: {diff}");
+        }
     }
 }

@@ -48,6 +48,18 @@ pub enum ScheduleKind {
     },
 }
 
+/// What early stopping and best-epoch selection watch on the validation set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Monitor {
+    /// The validation loss (lower is better).
+    #[default]
+    Loss,
+    /// The validation headline metric: accuracy (classification) or R² (regression); higher is
+    /// better.
+    Metric,
+}
+
 /// Everything the shared training loop needs to know.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -75,9 +87,12 @@ pub struct TrainConfig {
     pub warmup_epochs: usize,
     /// Clip the global gradient L2 norm to this value.
     pub grad_clip_norm: Option<f64>,
-    /// Stop when the validation loss has not improved for this many epochs, and restore the best
-    /// weights. Needs a validation set.
+    /// Stop when the monitored validation number has not improved for this many epochs, and
+    /// restore the best weights. Needs a validation set.
     pub patience: Option<usize>,
+    /// What `patience` watches (and which epoch counts as best).
+    #[serde(default)]
+    pub monitor: Monitor,
     /// Seed for initialisation, shuffling and dropout.
     pub seed: u64,
     /// Batch size for evaluation passes (no gradients, so it can be larger).
@@ -102,6 +117,7 @@ impl Default for TrainConfig {
             warmup_epochs: 0,
             grad_clip_norm: None,
             patience: None,
+            monitor: Monitor::Loss,
             seed: 42,
             eval_batch_size: 1024,
             keep_checkpoints: 3,

@@ -188,6 +188,21 @@ impl Dataset for FeatureDataset {
     }
 }
 
+/// A seeded random hold-out: `(train, valid)` indices of `0..n`, each sorted, with
+/// `round(n * fraction)` of them in `valid`.
+pub fn validation_split(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let n_valid = ((n as f64) * fraction).round() as usize;
+    let (valid, train) = idx.split_at(n_valid.min(n));
+    let (mut train, mut valid) = (train.to_vec(), valid.to_vec());
+    train.sort_unstable();
+    valid.sort_unstable();
+    (train, valid)
+}
+
 /// Copies rows `indices` of a row-major matrix with `width` columns.
 pub fn gather_rows<T: Copy>(data: &[T], width: usize, indices: &[usize]) -> Vec<T> {
     let mut out = Vec::with_capacity(indices.len() * width);

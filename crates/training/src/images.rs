@@ -349,15 +349,7 @@ impl ImageDataset {
 
     /// Splits off a seeded random `fraction` for validation: `(train, valid)`.
     pub fn split_validation(&self, fraction: f64, seed: u64) -> (Self, Self) {
-        let n = self.len();
-        let mut idx: Vec<usize> = (0..n).collect();
-        use rand::seq::SliceRandom;
-        idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        let n_valid = ((n as f64) * fraction).round() as usize;
-        let (valid, train) = idx.split_at(n_valid.min(n));
-        let (mut train, mut valid) = (train.to_vec(), valid.to_vec());
-        train.sort_unstable();
-        valid.sort_unstable();
+        let (train, valid) = crate::data::validation_split(self.len(), fraction, seed);
         (self.subset(&train), self.subset(&valid))
     }
 

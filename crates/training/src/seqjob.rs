@@ -1,5 +1,7 @@
 //! A whole recurrent-model run on one of the sequence tasks — data, training, plots, report —
 //! shared by `examples/rnn.rs` and `examples/lstm.rs` (the models differ, the tasks do not).
+//! Bundled data comes from one `assets` directory: `mnist-sample/` (row-MNIST), `text/` (TREC)
+//! and `sunspots.csv` (forecasting).
 
 use std::path::{Path, PathBuf};
 
@@ -11,11 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::write_json;
 use crate::checkpoint::ModelId;
 use crate::data::{Dataset, Objective, Predict};
+use crate::forecast::{forecast_splits, read_series_csv};
 use crate::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
 use crate::plot::training_curves;
+use crate::preprocess::StandardScaler;
 use crate::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
+use crate::text::{TextSpec, TokenBatch};
 use crate::train::JobContext;
-use crate::{fit, Report, RunInfo, RunSpec, TrainConfig, TrainError};
+use crate::{fit, DataError, Report, RunInfo, RunSpec, TrainConfig, TrainError};
 
 /// Which task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,23 +40,57 @@ pub enum SeqTask {
         /// Training sequences (validation and test sets are a tenth of this each, other seeds).
         n_train: usize,
     },
+    /// Sentence classification ([`TextSpec`]): token ids through an embedding.
+    Text(TextSpec),
+    /// One-step-ahead forecasting of a univariate series ([`forecast_splits`]): MSE, MAE and R²
+    /// in the series' units.
+    Forecast {
+        /// CSV file of the series; `None`: the bundled yearly sunspot numbers.
+        series: Option<PathBuf>,
+        /// Column to read (default: the only or the last one).
+        column: Option<String>,
+        /// Past values the model reads per forecast.
+        window: usize,
+        /// Fraction of the series (before the test block) for validation.
+        valid_fraction: f64,
+        /// Fraction of the series at its end for testing.
+        test_fraction: f64,
+    },
+}
+
+/// What a task feeds the network and wants out of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskShape {
+    /// Features per step (`None` for token input: the embedding width is the model's choice).
+    pub input: Option<usize>,
+    /// Outputs (classes or regression values).
+    pub outputs: usize,
+    /// Vocabulary size for token input.
+    pub vocab: Option<usize>,
 }
 
 impl SeqTask {
-    /// Features per step and model outputs.
-    pub fn shape(&self) -> (usize, usize) {
-        match self {
-            SeqTask::RowMnist { .. } => (28, 10),
-            SeqTask::Adding { .. } => (2, 1),
-        }
-    }
-
-    /// Loss and metrics.
-    pub fn objective(&self) -> Objective {
-        match self {
-            SeqTask::RowMnist { .. } => Objective::Classification { num_classes: 10 },
-            SeqTask::Adding { .. } => Objective::Regression,
-        }
+    /// What the network must read and produce; the text task reads its training file (under
+    /// `assets` when bundled) for the vocabulary and classes.
+    pub fn shape(&self, assets: &Path, seed: u64) -> Result<TaskShape, DataError> {
+        let dense = |input, outputs| TaskShape {
+            input: Some(input),
+            outputs,
+            vocab: None,
+        };
+        Ok(match self {
+            SeqTask::RowMnist { .. } => dense(28, 10),
+            SeqTask::Adding { .. } => dense(2, 1),
+            SeqTask::Forecast { .. } => dense(1, 1),
+            SeqTask::Text(spec) => {
+                let data = spec.load(&assets.join("text"), seed)?;
+                TaskShape {
+                    input: None,
+                    outputs: data.encoding.labels.len(),
+                    vocab: Some(data.encoding.vocab.len()),
+                }
+            }
+        })
     }
 
     /// Checks the task's settings.
@@ -67,6 +106,15 @@ impl SeqTask {
             }
             SeqTask::Adding { n_train, .. } if *n_train < 10 => {
                 Err(format!("--n-train must be at least 10 (got {n_train})"))
+            }
+            SeqTask::Text(spec) => spec.validate(),
+            SeqTask::Forecast { window: 0, .. } => Err("--window must be at least 1".into()),
+            SeqTask::Forecast { test_fraction, .. }
+                if !(*test_fraction > 0.0 && *test_fraction < 1.0) =>
+            {
+                Err(format!(
+                    "--test-fraction must be in (0, 1) (got {test_fraction})"
+                ))
             }
             _ => Ok(()),
         }
@@ -85,32 +133,34 @@ pub struct SeqJob<M> {
     pub train: TrainConfig,
 }
 
-/// Trains `model` (of kind `kind`, e.g. `lstm`) on the job's task on backend `B`; `bundled` is
-/// the MNIST sample in `assets/`. Writes `config.json`, checkpoints, the model, `report.json`
-/// and `training_curves.png` into the context's artifact directory. The adding problem's report
-/// also records the mean predictor's MSE on the test set (`baseline_mse`) and its expectation
-/// 1/6 (`baseline_mse_expected`).
+/// Trains `model` (of kind `kind`, e.g. `lstm`) on the job's task on backend `B`; `assets` is
+/// the directory of bundled data. Writes `config.json`, checkpoints, the model, `report.json`
+/// and `training_curves.png` into the context's artifact directory (the text task also
+/// `vocab.json`, which `--predict` needs). The adding problem's report also records the mean
+/// predictor's MSE on the test set (`baseline_mse`) and its expectation 1/6
+/// (`baseline_mse_expected`).
 pub fn run_sequence_job<B, M, C>(
     job: &SeqJob<C>,
     kind: &str,
     model: M,
     ctx: &JobContext,
-    bundled: &Path,
+    assets: &Path,
     device: &B::Device,
 ) -> Result<Report, TrainError>
 where
     B: AutodiffBackend,
-    M: AutodiffModule<B> + Predict<B, Tensor<B, 3>>,
-    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 3>>,
+    M: AutodiffModule<B> + Predict<B, Tensor<B, 3>> + Predict<B, TokenBatch<B>>,
+    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 3>>
+        + Predict<B::InnerBackend, TokenBatch<B::InnerBackend>>,
     C: Serialize,
 {
     job.task.validate().map_err(TrainError::Invalid)?;
     if let Some(dir) = &ctx.artifacts {
         write_json(&dir.path("config.json"), job)?;
     }
-    let run_spec = |dataset: String| RunSpec {
+    let run_spec = |dataset: String, objective: Objective| RunSpec {
         cfg: &job.train,
-        objective: job.task.objective(),
+        objective,
         model_id: ModelId::new(kind, &job.model, &ctx.float),
         info: RunInfo {
             model: kind.into(),
@@ -137,7 +187,8 @@ where
                 mean: 0.5,
                 std: 0.5,
             };
-            let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), bundled, &spec)?;
+            let bundled = assets.join("mnist-sample");
+            let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), &bundled, &spec)?;
             if let Some(note) = &data.note {
                 ctx.progress_note(note);
             }
@@ -148,7 +199,10 @@ where
                 &RowImages(data.train),
                 valid.as_ref(),
                 &test,
-                run_spec(format!("row-MNIST: {}", data.description)),
+                run_spec(
+                    format!("row-MNIST: {}", data.description),
+                    Objective::Classification { num_classes: 10 },
+                ),
                 device,
             )?
         }
@@ -163,7 +217,10 @@ where
                 &train,
                 Some(&valid),
                 &test,
-                run_spec(format!("adding problem, T = {seq_len}")),
+                run_spec(
+                    format!("adding problem, T = {seq_len}"),
+                    Objective::Regression,
+                ),
                 device,
             )?;
             // The mean predictor (always 1.0) on this very test set, beside its expectation.
@@ -183,6 +240,59 @@ where
                 .insert("baseline_mse_expected".into(), ADDING_BASELINE_MSE.into());
             report
         }
+        SeqTask::Forecast {
+            series,
+            column,
+            window,
+            valid_fraction,
+            test_fraction,
+        } => {
+            let path = series
+                .clone()
+                .unwrap_or_else(|| assets.join("sunspots.csv"));
+            if series.is_none() {
+                ctx.progress_note(&format!(
+                    "no --series: forecasting the bundled yearly sunspot numbers ({})",
+                    path.display()
+                ));
+            }
+            let values = read_series_csv(&path, column.as_deref())?;
+            let data = forecast_splits(&values, *window, *valid_fraction, *test_fraction)
+                .map_err(TrainError::Invalid)?;
+            let mut spec = run_spec(
+                format!("forecast: {} ({})", path.display(), data.description),
+                Objective::Regression,
+            );
+            spec.target_scaler = Some(data.scaler.clone());
+            let valid = (!data.valid.is_empty()).then_some(&data.valid);
+            let mut report = fit_report(model, &data.train, valid, &data.test, spec, device)?;
+            report.extra.insert(
+                "persistence_mse".into(),
+                persistence_mse(&data.test, &data.scaler).into(),
+            );
+            report
+        }
+        SeqTask::Text(spec) => {
+            let data = spec.load(&assets.join("text"), job.train.seed)?;
+            if let Some(note) = &data.note {
+                ctx.progress_note(note);
+            }
+            if let Some(dir) = &ctx.artifacts {
+                write_json(&dir.path("vocab.json"), &data.encoding)?;
+            }
+            let num_classes = data.encoding.labels.len();
+            fit_report(
+                model,
+                &data.train,
+                data.valid.as_ref(),
+                &data.test,
+                run_spec(
+                    format!("text: {}", data.description),
+                    Objective::Classification { num_classes },
+                ),
+                device,
+            )?
+        }
     };
     if let Some(dir) = &ctx.artifacts {
         let title = format!("{} training", kind.to_uppercase());
@@ -193,6 +303,23 @@ where
         write_json(&dir.report(), &report)?;
     }
     Ok(report)
+}
+
+/// MSE, in the series' units, of the naive forecast "next value = last value" on a forecasting
+/// set (one feature per step, standardised by `scaler`): the number a model must beat.
+pub fn persistence_mse(set: &SequenceDataset, scaler: &StandardScaler) -> f64 {
+    let crate::data::Targets::Values { values, .. } = &set.targets else {
+        return f64::NAN;
+    };
+    let scale = scaler.scale.first().copied().unwrap_or(1.0);
+    let n = values.len().max(1) as f64;
+    (0..values.len())
+        .map(|i| {
+            let last = set.sample(i)[set.steps * set.features - 1] as f64;
+            ((values[i] as f64 - last) * scale).powi(2)
+        })
+        .sum::<f64>()
+        / n
 }
 
 fn fit_report<B, M, D>(

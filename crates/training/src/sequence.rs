@@ -2,7 +2,7 @@
 //! ([`SequenceDataset`]), the adding problem ([`adding_problem`]) and images read row by row
 //! ([`RowImages`], row-MNIST).
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -149,6 +149,72 @@ pub fn last_valid_step<B: Backend>(
     (outputs * mask).sum_dim(1).squeeze_dim(1)
 }
 
+/// How a sequence of per-step outputs becomes one feature vector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The last real step's output (the seed's choice).
+    #[default]
+    Last,
+    /// The element-wise maximum over the real steps.
+    Max,
+    /// The mean over the real steps.
+    Mean,
+}
+
+/// `[batch, time, features]` outputs pooled over each sequence's real steps (`lengths`, or all
+/// `time` steps) into `[batch, features]`; padding never contributes.
+pub fn pool_steps<B: Backend>(
+    outputs: Tensor<B, 3>,
+    lengths: Option<&[usize]>,
+    pooling: Pooling,
+) -> Tensor<B, 2> {
+    let [batch, time, _] = outputs.dims();
+    if pooling == Pooling::Last {
+        return last_valid_step(outputs, lengths);
+    }
+    let all = vec![time; batch];
+    let lengths = lengths.unwrap_or(&all);
+    assert_eq!(lengths.len(), batch, "one length per sample");
+    let mask: Vec<f32> = lengths
+        .iter()
+        .flat_map(|&len| (0..time).map(move |t| if t < len { 1.0 } else { 0.0 }))
+        .collect();
+    let device = outputs.device();
+    let mask = Tensor::<B, 3>::from_data(TensorData::new(mask, [batch, time, 1]), &device);
+    match pooling {
+        Pooling::Max => (outputs * mask.clone() + (mask - 1.0) * 1e4)
+            .max_dim(1)
+            .squeeze_dim(1),
+        _ => {
+            let lens: Vec<f32> = lengths.iter().map(|&l| l as f32).collect();
+            let lens = Tensor::<B, 2>::from_data(TensorData::new(lens, [batch, 1]), &device);
+            (outputs * mask).sum_dim(1).squeeze_dim(1) / lens
+        }
+    }
+}
+
+/// Each sequence reversed within its length: step `t < len` takes step `len - 1 - t`, padding
+/// steps stay where they are. Its own inverse. Running a recurrent layer over the result reads
+/// every sequence backwards from its last real step, never through its padding — the reverse
+/// direction of a bidirectional layer on right-padded batches.
+pub fn reverse_within_lengths<B: Backend>(x: Tensor<B, 3>, lengths: &[usize]) -> Tensor<B, 3> {
+    let [batch, time, features] = x.dims();
+    assert_eq!(lengths.len(), batch, "one length per sample");
+    let mut idx = Vec::with_capacity(batch * time);
+    for (b, &len) in lengths.iter().enumerate() {
+        assert!((1..=time).contains(&len), "length {len} outside 1..={time}");
+        for t in 0..time {
+            let src = if t < len { len - 1 - t } else { t };
+            idx.push((b * time + src) as i64);
+        }
+    }
+    let idx = Tensor::<B, 1, Int>::from_data(TensorData::new(idx, [batch * time]), &x.device());
+    x.reshape([batch * time, features])
+        .select(0, idx)
+        .reshape([batch, time, features])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +280,39 @@ mod tests {
             .to_vec::<f32>()
             .unwrap();
         assert_eq!(some, [10.0, 11.0, 12.0, 130.0, 131.0, 132.0]);
+    }
+
+    #[test]
+    fn pooling_covers_real_steps_only() {
+        // outputs[b, t, 0] = 10 b + t, lengths 2 and 3 of 3 steps.
+        let v: Vec<f32> = (0..2 * 3).map(|i| (10 * (i / 3) + i % 3) as f32).collect();
+        let x = Tensor::<NdArray, 3>::from_data(TensorData::new(v, [2, 3, 1]), &Default::default());
+        let pool = |p| {
+            pool_steps(x.clone(), Some(&[2, 3]), p)
+                .into_data()
+                .to_vec::<f32>()
+                .unwrap()
+        };
+        assert_eq!(pool(Pooling::Last), [1.0, 12.0]);
+        assert_eq!(pool(Pooling::Max), [1.0, 12.0]);
+        assert_eq!(pool(Pooling::Mean), [0.5, 11.0]);
+        let neg = pool_steps(x.clone().neg(), Some(&[2, 3]), Pooling::Max);
+        assert_eq!(neg.into_data().to_vec::<f32>().unwrap(), [0.0, -10.0]);
+        let all = pool_steps(x, None, Pooling::Mean);
+        assert_eq!(all.into_data().to_vec::<f32>().unwrap(), [1.0, 11.0]);
+    }
+
+    #[test]
+    fn reversal_within_lengths_keeps_padding_in_place() {
+        let v: Vec<f32> = (0..2 * 4).map(|i| i as f32).collect();
+        let x = Tensor::<NdArray, 3>::from_data(TensorData::new(v, [2, 4, 1]), &Default::default());
+        let r = reverse_within_lengths(x.clone(), &[2, 4]);
+        assert_eq!(
+            r.clone().into_data().to_vec::<f32>().unwrap(),
+            [1.0, 0.0, 2.0, 3.0, 7.0, 6.0, 5.0, 4.0]
+        );
+        let back = reverse_within_lengths(r, &[2, 4]);
+        assert_eq!(back.into_data(), x.into_data());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::checkpoint::{
     load_module, module_from_bytes, module_to_bytes, save_module, Checkpoint, CheckpointMeta,
     ModelId,
 };
-use crate::config::TrainConfig;
+use crate::config::{Monitor, TrainConfig};
 use crate::data::{Dataset, Objective, Predict, TargetTensor, Targets};
 use crate::metrics::{classification_metrics, regression_metrics, ConfusionMatrix};
 use crate::optim::{Schedule, ZooOptimizer};
@@ -127,7 +127,9 @@ struct LoopState {
     epoch: usize,
     iteration: usize,
     history: Vec<EpochRecord>,
-    best_valid_loss: Option<f64>,
+    /// Best monitored validation score so far (lower is better: the loss, or minus the metric).
+    #[serde(alias = "best_valid_loss")]
+    best_score: Option<f64>,
     best_epoch: Option<usize>,
     bad_epochs: usize,
     wall_time_secs: f64,
@@ -481,8 +483,12 @@ where
         state.history.push(record);
 
         if let Some(v) = &valid_summary {
-            if state.best_valid_loss.is_none_or(|b| v.loss < b) {
-                state.best_valid_loss = Some(v.loss);
+            let score = match cfg.monitor {
+                Monitor::Loss => v.loss,
+                Monitor::Metric => -v.metrics.headline().1,
+            };
+            if state.best_score.is_none_or(|b| score < b) {
+                state.best_score = Some(score);
                 state.best_epoch = Some(epoch);
                 state.bad_epochs = 0;
                 if cfg.patience.is_some() {
