@@ -329,6 +329,9 @@ pub struct SeqTaskArgs {
     /// text: keep upper case (default: lower-case everything).
     #[arg(long)]
     pub keep_case: bool,
+    /// text: readable class names in class order, comma-separated (e.g. negative,positive).
+    #[arg(long, value_delimiter = ',')]
+    pub label_names: Option<Vec<String>>,
     /// text: embedding width.
     #[arg(long, default_value_t = 128)]
     pub embed_dim: usize,
@@ -371,6 +374,7 @@ impl SeqTaskArgs {
             (self.train_file.is_some(), "--train-file"),
             (self.dev_file.is_some(), "--dev-file"),
             (self.test_file.is_some(), "--test-file"),
+            (self.label_names.is_some(), "--label-names"),
         ]
         .into_iter()
         .find_map(|(set, flag)| set.then_some(flag));
@@ -413,6 +417,7 @@ impl SeqTaskArgs {
                 min_count: self.min_count,
                 max_len: self.max_len,
                 lowercase: !self.keep_case,
+                label_names: self.label_names.clone(),
             }),
         };
         task.validate()?;

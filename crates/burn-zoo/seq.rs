@@ -117,7 +117,11 @@ pub fn classify_sentence<B: Backend, C: SeqNet>(
     let unknown = ids.iter().filter(|&&i| i == UNK_ID).count();
     let batch = TextDataset::batch::<B>(&[ids.as_slice()], device);
     let probs = to_vec_f32(softmax(model.predict(batch), 1))?;
-    let mut ranked: Vec<(String, f32)> = encoding.labels.into_iter().zip(probs).collect();
+    let mut ranked: Vec<(String, f32)> = probs
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (encoding.name(i).to_string(), p))
+        .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     Ok((ranked, unknown))
 }

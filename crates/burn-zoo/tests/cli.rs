@@ -374,6 +374,14 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
             "bad.csv: line 2: expected 2 fields",
         ),
         (v(&["--task", "text", "--min-count", "0"]), "--min-count"),
+        (
+            v(&["--label-names", "a,b"]),
+            "--label-names is for --task text",
+        ),
+        (
+            v(&["--task", "text", "--label-names", "a,b"]),
+            "TREC.train.all: has 6 classes but --label-names gives 2 names",
+        ),
         (v(&["--task", "text", "--embed-dim", "0"]), "--embed-dim"),
         // Forecast task.
         (v(&["--series", "x.csv"]), "--series is for --task forecast"),

@@ -320,8 +320,12 @@ impl Dataset for TextDataset {
 pub struct TextEncoding {
     /// The vocabulary of the training split.
     pub vocab: Vocab,
-    /// Class names in class-index order (the labels as written in the files).
+    /// Class labels in class-index order, as written in the files.
     pub labels: Vec<String>,
+    /// Readable class names in the same order (`--label-names`; for the bundled TREC files its
+    /// six coarse classes); empty: the labels themselves.
+    #[serde(default)]
+    pub names: Vec<String>,
     /// Whether text is lower-cased before lookup.
     pub lowercase: bool,
     /// Tokens kept per sentence.
@@ -329,6 +333,14 @@ pub struct TextEncoding {
 }
 
 impl TextEncoding {
+    /// The readable name of class `i` (its label when there are no names).
+    pub fn name(&self, i: usize) -> &str {
+        self.names
+            .get(i)
+            .or_else(|| self.labels.get(i))
+            .map_or("?", String::as_str)
+    }
+
     /// Ids of a raw sentence (tokenized like the training data); `None` if it has no tokens.
     pub fn encode_sentence(&self, text: &str) -> Option<Vec<u32>> {
         let tokens = tokenize(text, self.lowercase);
@@ -353,7 +365,15 @@ pub struct TextSpec {
     pub max_len: usize,
     /// Lower-case all text.
     pub lowercase: bool,
+    /// Readable names of the classes, in class-index order (`None`: the labels; the bundled TREC
+    /// files get [`TREC_CLASSES`]).
+    #[serde(default)]
+    pub label_names: Option<Vec<String>>,
 }
+
+/// The bundled TREC files' coarse classes by label 0-5 (read off the questions of each label:
+/// 0 "How did serfdom develop ...", 2 "What does the abbreviation AIDS stand for ?", ...).
+pub const TREC_CLASSES: [&str; 6] = ["DESC", "ENTY", "ABBR", "HUM", "LOC", "NUM"];
 
 /// Loaded, encoded text splits.
 pub struct TextSplits {
@@ -421,10 +441,26 @@ impl TextSpec {
             None => None,
         };
         let labels = label_names(&train);
+        let names = match (&self.label_names, &note) {
+            (Some(names), _) if names.len() != labels.len() => {
+                return Err(DataError::format(
+                    &train_path,
+                    format!(
+                        "has {} classes but --label-names gives {} names",
+                        labels.len(),
+                        names.len()
+                    ),
+                ))
+            }
+            (Some(names), _) => names.clone(),
+            (None, Some(_)) => TREC_CLASSES.iter().map(|c| c.to_string()).collect(),
+            (None, None) => Vec::new(),
+        };
         let vocab = Vocab::build(train.iter().map(|e| e.tokens.as_slice()), self.min_count);
         let encoding = TextEncoding {
             vocab,
             labels,
+            names,
             lowercase: self.lowercase,
             max_len: self.max_len,
         };
@@ -659,8 +695,10 @@ mod tests {
             min_count: 2,
             max_len: 100,
             lowercase: true,
+            label_names: None,
         };
         let s = spec.load(&bundled, 7).unwrap();
+        assert_eq!((s.encoding.name(3), s.encoding.name(5)), ("HUM", "NUM"));
         assert_eq!(s.train.len() + s.valid.as_ref().unwrap().len(), 5452);
         assert_eq!(s.test.len(), 500);
         assert_eq!(s.encoding.labels, ["0", "1", "2", "3", "4", "5"]);
@@ -679,11 +717,30 @@ mod tests {
         let test = write(dir.path(), "test.txt", "0 a\n2 b\n");
         let spec = TextSpec {
             train: Some(train),
-            test: Some(test),
+            test: Some(test.clone()),
             valid_fraction: 0.0,
             min_count: 1,
             ..spec
         };
+        let named = TextSpec {
+            test: Some(write(dir.path(), "ok.txt", "1 c\n")),
+            label_names: Some(vec!["neg".into(), "pos".into()]),
+            ..spec.clone()
+        };
+        let enc = named.load(&bundled, 7).unwrap().encoding;
+        assert_eq!(
+            (enc.name(0), enc.name(1), enc.labels[1].as_str()),
+            ("neg", "pos", "1")
+        );
+        let wrong = TextSpec {
+            label_names: Some(vec!["a".into()]),
+            ..named
+        };
+        let e = wrong.load(&bundled, 7).err().unwrap().to_string();
+        assert!(
+            e.contains("train.txt: has 2 classes but --label-names gives 1"),
+            "{e}"
+        );
         let e = spec.load(&bundled, 7).err().unwrap().to_string();
         assert!(
             e.contains("test.txt") && e.contains("line 2: label '2' does not occur"),
