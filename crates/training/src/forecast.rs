@@ -12,33 +12,7 @@ use crate::data::Targets;
 use crate::error::DataError;
 use crate::preprocess::StandardScaler;
 use crate::sequence::SequenceDataset;
-
-/// The longest cell text quoted in an error message, in characters.
-const MAX_QUOTED_CHARS: usize = 40;
-
-/// Converts a csv-crate error into a [`DataError`] for `path`.
-fn csv_error(path: &Path, err: csv::Error) -> DataError {
-    if !err.is_io_error() {
-        return DataError::csv(path, err.to_string());
-    }
-    match err.into_kind() {
-        csv::ErrorKind::Io(e) => DataError::io(path, e),
-        other => DataError::csv(path, format!("{other:?}")),
-    }
-}
-
-/// Quotes a cell for an error message in single quotes, cut to [`MAX_QUOTED_CHARS`]
-/// characters.
-fn quote_cell(cell: &str) -> String {
-    let mut chars = cell.chars();
-    let head: String = chars.by_ref().take(MAX_QUOTED_CHARS).collect();
-    let head = head.escape_debug();
-    if chars.next().is_some() {
-        format!("'{head}...'")
-    } else {
-        format!("'{head}'")
-    }
-}
+use crate::table::{csv_error, quote_cell};
 
 /// Whether a (trimmed) cell parses as a number.
 fn is_number(cell: &[u8]) -> bool {
@@ -459,24 +433,24 @@ mod tests {
     fn bad_number_names_file_line_column_and_value() {
         let msg = err_of("bad.csv", b"year,sunspots\n1700,5\n1701,abc\n", None);
         assert!(
-            msg.ends_with("line 3, column 'sunspots': 'abc' is not a number"),
+            msg.ends_with("line 3, column 'sunspots': \"abc\" is not a number"),
             "{msg}"
         );
         let msg = err_of("bad2.csv", b"1\n2\n\"\"\n", None);
         assert!(
-            msg.ends_with("line 3, column 1: '' is not a number"),
+            msg.ends_with("line 3, column 1: \"\" is not a number"),
             "{msg}"
         );
         let msg = err_of("inf.csv", b"v\n1\ninf\n", None);
         assert!(
-            msg.ends_with("line 3, column 'v': 'inf' is not a finite number"),
+            msg.ends_with("line 3, column 'v': \"inf\" is not a finite number"),
             "{msg}"
         );
         let msg = err_of("nan.csv", b"v\nNaN\n", None);
-        assert!(msg.ends_with("line 2, column 'v': 'NaN' is not a finite number"));
+        assert!(msg.ends_with("line 2, column 'v': \"NaN\" is not a finite number"));
         let long = format!("v\n{}\n", "x".repeat(100));
         let msg = err_of("long.csv", long.as_bytes(), None);
-        assert!(msg.contains(&format!("'{}...'", "x".repeat(40))), "{msg}");
+        assert!(msg.contains(&format!("\"{}\"...", "x".repeat(40))), "{msg}");
         let msg = err_of("utf8.csv", b"v\n\xff\n", None);
         assert!(
             msg.ends_with("line 2, column 'v': not valid UTF-8"),

@@ -43,7 +43,7 @@ impl Table {
 }
 
 /// Converts a csv-crate error into a [`DataError`] for `path`.
-fn csv_error(path: &Path, err: csv::Error) -> DataError {
+pub(crate) fn csv_error(path: &Path, err: csv::Error) -> DataError {
     if !err.is_io_error() {
         return DataError::csv(path, err.to_string());
     }
@@ -54,7 +54,7 @@ fn csv_error(path: &Path, err: csv::Error) -> DataError {
 }
 
 /// Quotes a cell for an error message, cut to [`MAX_QUOTED_CHARS`] characters.
-fn quote_cell(cell: &str) -> String {
+pub(crate) fn quote_cell(cell: &str) -> String {
     let mut chars = cell.chars();
     let head: String = chars.by_ref().take(MAX_QUOTED_CHARS).collect();
     if chars.next().is_some() {
