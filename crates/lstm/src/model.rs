@@ -12,7 +12,7 @@ use burn::nn::{
 use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::data::Predict;
 use zoo_training::sequence::{last_valid_step, pool_steps, reverse_within_lengths, Pooling};
-use zoo_training::text::TokenBatch;
+use zoo_training::text::{classify_tokens, TokenBatch};
 
 /// LSTM network configuration.
 #[derive(Config, Debug, PartialEq)]
@@ -189,13 +189,13 @@ impl<B: Backend> LstmNet<B> {
     /// Token ids → `[batch, outputs]` (a network built with `vocab`): embedding, dropout, the
     /// LSTM read up to each sentence's length, dropout, head.
     pub fn forward_tokens(&self, batch: TokenBatch<B>) -> Tensor<B, 2> {
-        let embedding = self
-            .embedding
-            .as_ref()
-            .expect("token input needs a network built with a vocabulary (LstmNetConfig::vocab)");
-        let x = self.dropout.forward(embedding.forward(batch.tokens));
-        let features = self.features(x, Some(&batch.lengths));
-        self.head.forward(self.dropout.forward(features))
+        classify_tokens(
+            self.embedding.as_ref(),
+            &self.dropout,
+            &self.head,
+            batch,
+            |x, lengths| self.features(x, Some(lengths)),
+        )
     }
 }
 

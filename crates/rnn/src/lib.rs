@@ -14,7 +14,7 @@ use burn::nn::{
 use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::data::Predict;
 use zoo_training::sequence::last_valid_step;
-use zoo_training::text::TokenBatch;
+use zoo_training::text::{classify_tokens, TokenBatch};
 
 /// The recurrent cell.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -135,13 +135,13 @@ impl<B: Backend> RnnNet<B> {
     /// Token ids → `[batch, outputs]` (a network built with `vocab`): embedding, dropout, the
     /// recurrent layer's state at each sentence's last token, dropout, head.
     pub fn forward_tokens(&self, batch: TokenBatch<B>) -> Tensor<B, 2> {
-        let embedding = self
-            .embedding
-            .as_ref()
-            .expect("token input needs a network built with a vocabulary (RnnNetConfig::vocab)");
-        let x = self.dropout.forward(embedding.forward(batch.tokens));
-        let features = self.features(x, Some(&batch.lengths));
-        self.head.forward(self.dropout.forward(features))
+        classify_tokens(
+            self.embedding.as_ref(),
+            &self.dropout,
+            &self.head,
+            batch,
+            |x, lengths| self.features(x, Some(lengths)),
+        )
     }
 }
 

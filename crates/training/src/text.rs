@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use burn::nn::{Dropout, Embedding, Linear};
 use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
@@ -259,6 +260,21 @@ pub struct TokenBatch<B: Backend> {
     pub tokens: Tensor<B, 2, Int>,
     /// Real tokens per sentence (1..=time).
     pub lengths: Vec<usize>,
+}
+
+/// The text path both recurrent networks share: token ids → `embedding` → `dropout` →
+/// `features` (the recurrent layers, read up to each sentence's length) → `dropout` → `head`.
+/// Panics when the network was built without a vocabulary (`embedding` is `None`).
+pub fn classify_tokens<B: Backend>(
+    embedding: Option<&Embedding<B>>,
+    dropout: &Dropout,
+    head: &Linear<B>,
+    batch: TokenBatch<B>,
+    features: impl FnOnce(Tensor<B, 3>, &[usize]) -> Tensor<B, 2>,
+) -> Tensor<B, 2> {
+    let embedding = embedding.expect("token input needs a network built with a vocabulary");
+    let x = dropout.forward(embedding.forward(batch.tokens));
+    head.forward(dropout.forward(features(x, &batch.lengths)))
 }
 
 /// Encoded sentences with their classes.
