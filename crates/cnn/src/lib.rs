@@ -10,10 +10,13 @@ use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::data::Predict;
 
+pub mod conv;
 pub mod predict;
+
+pub use conv::{batch_norm_nhwc, conv2d_nhwc, conv_transpose2d_nhwc};
 pub mod run;
 
 /// Architecture presets.
@@ -121,63 +124,14 @@ pub struct Cnn<B: Backend> {
 /// with the parameters of `conv` (identical results to `conv.forward`, tested). See
 /// [`conv2d_nhwc`], which does the work in channels-last layout.
 pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    conv2d_nhwc(conv, x.permute([0, 2, 3, 1])).permute([0, 3, 1, 2])
-}
-
-/// The stride-1, unpadded, ungrouped convolution of a channels-last `[batch, h, w, c]` tensor
-/// with the parameters of `conv`, returning `[batch, h - kh + 1, w - kw + 1, out_channels]`.
-///
-/// Why: burn-ndarray 0.21 computes `Conv2d` with direct loops, which took 85% of the seed CNN's
-/// training time on a 2-core CPU while GEMM took under 1%. Here the patches are gathered with
-/// one `select` on the flattened pixel axis — in channels-last layout each gathered row is a
-/// contiguous run of `c` values — into `[batch * oh * ow, kh * kw * c]`, then multiplied by the
-/// weight reshaped to the same `(kh, kw, c)` order. Autodiff derives the backward pass from the
-/// `select` (a scatter-add) and the matmul; the output is already the next layer's layout.
-pub fn conv2d_nhwc<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B, 4> {
-    let [n, h, w, c] = x.dims();
-    let [o, _, kh, kw] = conv.weight.dims();
-    let (oh, ow) = (h + 1 - kh, w + 1 - kw);
-    // Row (y, x, i, j) of the patch matrix is pixel (y + i, x + j).
-    let mut pixels = Vec::with_capacity(oh * ow * kh * kw);
-    for y in 0..oh {
-        for xx in 0..ow {
-            for i in 0..kh {
-                for j in 0..kw {
-                    pixels.push(((y + i) * w + xx + j) as i64);
-                }
-            }
-        }
-    }
-    let device = x.device();
-    let index =
-        Tensor::<B, 1, Int>::from_data(TensorData::new(pixels, [oh * ow * kh * kw]), &device);
-    let patches = x
-        .reshape([n, h * w, c])
-        .select(1, index)
-        .reshape([n * oh * ow, kh * kw * c]);
-    // The weight [o, c, kh, kw] in (kh, kw, c) order, as columns.
-    let weight = conv
-        .weight
-        .val()
-        .permute([2, 3, 1, 0])
-        .reshape([kh * kw * c, o]);
-    let mut out = patches.matmul(weight);
-    if let Some(bias) = &conv.bias {
-        out = out + bias.val().reshape([1, o]);
-    }
-    out.reshape([n, oh, ow, o])
+    conv2d_nhwc(conv, x.permute([0, 2, 3, 1]), 1, 0).permute([0, 3, 1, 2])
 }
 
 impl<B: Backend> Cnn<B> {
-    /// Batch norm over the channels of a channels-last tensor (statistics per channel over
-    /// batch and pixels, as `BatchNorm2d` on NCHW).
+    /// Batch norm over the channels of a channels-last tensor, when the preset has it.
     fn norm_nhwc(bn: &Option<BatchNorm<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match bn {
-            Some(bn) => {
-                let dims = x.dims();
-                bn.forward(x.reshape([dims[0] * dims[1] * dims[2], dims[3]]))
-                    .reshape(dims)
-            }
+            Some(bn) => batch_norm_nhwc(bn, x),
             None => x,
         }
     }
@@ -187,12 +141,14 @@ impl<B: Backend> Cnn<B> {
         // Channels-last through both convolutions (a free reshape for one input channel), back
         // to NCHW for pooling so the flattened order is PyTorch's (c, h, w).
         let x = x.permute([0, 2, 3, 1]);
-        let x = self
-            .relu
-            .forward(Self::norm_nhwc(&self.bn1, conv2d_nhwc(&self.conv1, x)));
-        let x = self
-            .relu
-            .forward(Self::norm_nhwc(&self.bn2, conv2d_nhwc(&self.conv2, x)));
+        let x = self.relu.forward(Self::norm_nhwc(
+            &self.bn1,
+            conv2d_nhwc(&self.conv1, x, 1, 0),
+        ));
+        let x = self.relu.forward(Self::norm_nhwc(
+            &self.bn2,
+            conv2d_nhwc(&self.conv2, x, 1, 0),
+        ));
         let x = self
             .drop1
             .forward(self.pool.forward(x.permute([0, 3, 1, 2])));
@@ -205,9 +161,14 @@ impl<B: Backend> Cnn<B> {
         self.relu.forward(x)
     }
 
+    /// The classifier head: penultimate [`Cnn::features`] → `[batch, classes]` logits.
+    pub fn head(&self, features: Tensor<B, 2>) -> Tensor<B, 2> {
+        self.fc2.forward(self.drop2.forward(features))
+    }
+
     /// `[batch, 1, 28, 28]` → `[batch, classes]` logits.
     pub fn forward(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        self.fc2.forward(self.drop2.forward(self.features(x)))
+        self.head(self.features(x))
     }
 }
 

@@ -71,13 +71,10 @@ impl Checkpoint {
     /// Serialises the checkpoint.
     pub fn encode(&self) -> Vec<u8> {
         let meta = serde_json::to_vec(&self.meta).unwrap_or_default();
-        let mut out = Vec::with_capacity(36 + meta.len() + self.model.len() + self.optimizer.len());
+        let mut out = Vec::with_capacity(12);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        for section in [&meta[..], &self.model, &self.optimizer] {
-            out.extend_from_slice(&(section.len() as u64).to_le_bytes());
-            out.extend_from_slice(section);
-        }
+        out.extend(join_sections(&[&meta[..], &self.model, &self.optimizer]));
         out
     }
 
@@ -96,32 +93,11 @@ impl Checkpoint {
                 "checkpoint format version {version}, this build reads version {FORMAT_VERSION}"
             )));
         }
-        let mut rest = &bytes[12..];
-        let mut sections = Vec::with_capacity(3);
-        for name in ["header", "model record", "optimiser record"] {
-            if rest.len() < 8 {
-                return Err(bad(format!("truncated before the {name}")));
-            }
-            let mut len = [0u8; 8];
-            len.copy_from_slice(&rest[..8]);
-            let len = u64::from_le_bytes(len);
-            rest = &rest[8..];
-            if len > rest.len() as u64 {
-                return Err(bad(format!(
-                    "truncated: the {name} needs {len} bytes, {} remain",
-                    rest.len()
-                )));
-            }
-            let (section, tail) = rest.split_at(len as usize);
-            sections.push(section);
-            rest = tail;
-        }
-        if !rest.is_empty() {
-            return Err(bad(format!(
-                "{} unexpected bytes after the last section",
-                rest.len()
-            )));
-        }
+        let sections = split_sections(
+            &bytes[12..],
+            &["header", "model record", "optimiser record"],
+        )
+        .map_err(bad)?;
         let meta: CheckpointMeta = serde_json::from_slice(sections[0])
             .map_err(|e| bad(format!("unreadable header: {e}")))?;
         Ok(Self {
@@ -167,6 +143,68 @@ impl Checkpoint {
             reason,
         })
     }
+}
+
+/// Splits `bytes` into `names.len()` length-prefixed (u64 LE) sections, checking every length
+/// against what remains and that nothing follows the last one.
+fn split_sections<'a>(bytes: &'a [u8], names: &[&str]) -> Result<Vec<&'a [u8]>, String> {
+    let mut rest = bytes;
+    let mut sections = Vec::with_capacity(names.len());
+    for name in names {
+        if rest.len() < 8 {
+            return Err(format!("truncated before the {name}"));
+        }
+        let mut len = [0u8; 8];
+        len.copy_from_slice(&rest[..8]);
+        let len = u64::from_le_bytes(len);
+        rest = &rest[8..];
+        if len > rest.len() as u64 {
+            return Err(format!(
+                "truncated: the {name} needs {len} bytes, {} remain",
+                rest.len()
+            ));
+        }
+        let (section, tail) = rest.split_at(len as usize);
+        sections.push(section);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(format!(
+            "{} unexpected bytes after the last section",
+            rest.len()
+        ));
+    }
+    Ok(sections)
+}
+
+fn join_sections(sections: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sections.iter().map(|s| s.len() + 8).sum());
+    for section in sections {
+        out.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        out.extend_from_slice(section);
+    }
+    out
+}
+
+/// Packs several records into one checkpoint section: a GAN checkpoint's model section holds
+/// the generator and the discriminator, its optimiser section both optimisers.
+pub fn pack_records(records: &[&[u8]]) -> Vec<u8> {
+    join_sections(records)
+}
+
+/// Unpacks what [`pack_records`] wrote, one record per name (names appear in errors, with the
+/// checkpoint `path`).
+pub fn unpack_records(
+    bytes: &[u8],
+    names: &[&str],
+    path: &Path,
+) -> Result<Vec<Vec<u8>>, TrainError> {
+    split_sections(bytes, names)
+        .map(|s| s.into_iter().map(<[u8]>::to_vec).collect())
+        .map_err(|reason| TrainError::Checkpoint {
+            path: path.into(),
+            reason,
+        })
 }
 
 /// Serialises a module's record to bytes.
@@ -314,6 +352,26 @@ mod tests {
                 "{err} / {want}"
             );
         }
+    }
+
+    #[test]
+    fn packed_records_round_trip_and_truncation_is_named() {
+        let p = Path::new("ck");
+        let packed = pack_records(&[b"gen", b"disc!"]);
+        let got = unpack_records(&packed, &["generator", "discriminator"], p).unwrap();
+        assert_eq!(got, vec![b"gen".to_vec(), b"disc!".to_vec()]);
+        let err = unpack_records(
+            &packed[..packed.len() - 1],
+            &["generator", "discriminator"],
+            p,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("the discriminator needs 5 bytes"), "{err}");
+        let err = unpack_records(&packed, &["generator"], p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unexpected bytes"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub enum OptimizerKind {
     AdamW,
     /// SGD with (optional) momentum and L2 weight decay.
     Sgd,
+    /// RMSprop (smoothing 0.99, the `momentum` setting as its momentum), as the WGAN paper
+    /// trains with.
+    RmsProp,
 }
 
 impl std::str::FromStr for OptimizerKind {
@@ -21,8 +24,9 @@ impl std::str::FromStr for OptimizerKind {
             "adam" => Ok(Self::Adam),
             "adamw" => Ok(Self::AdamW),
             "sgd" => Ok(Self::Sgd),
+            "rmsprop" => Ok(Self::RmsProp),
             other => Err(format!(
-                "unknown optimiser '{other}' (expected adam, adamw or sgd)"
+                "unknown optimiser '{other}' (expected adam, adamw, sgd or rmsprop)"
             )),
         }
     }
@@ -73,14 +77,17 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Optimiser.
     pub optimizer: OptimizerKind,
-    /// SGD momentum (ignored by Adam/AdamW).
+    /// SGD and RMSprop momentum (ignored by Adam/AdamW).
     pub momentum: f64,
     /// Weight decay: L2 penalty for Adam/SGD, decoupled decay for AdamW. `0` disables it.
     pub weight_decay: f64,
-    /// Adam/AdamW epsilon (PyTorch's default 1e-8; Burn's default is 1e-5).
+    /// Adam/AdamW/RMSprop epsilon (PyTorch's default 1e-8; Burn's default is 1e-5).
     pub adam_epsilon: f64,
     /// Adam/AdamW first-moment decay.
     pub beta1: f64,
+    /// Adam/AdamW second-moment decay.
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
     /// Learning-rate schedule.
     pub schedule: ScheduleKind,
     /// Linear warm-up from ~0 to the base rate over this many epochs (0 = none).
@@ -101,6 +108,10 @@ pub struct TrainConfig {
     pub keep_checkpoints: usize,
 }
 
+fn default_beta2() -> f64 {
+    0.999
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
@@ -113,6 +124,7 @@ impl Default for TrainConfig {
             weight_decay: 0.0,
             adam_epsilon: 1e-8,
             beta1: 0.9,
+            beta2: 0.999,
             schedule: ScheduleKind::Constant,
             warmup_epochs: 0,
             grad_clip_norm: None,
@@ -156,6 +168,9 @@ impl TrainConfig {
         positive_finite("--adam-epsilon", self.adam_epsilon)?;
         if !(0.0..1.0).contains(&self.beta1) {
             return Err(format!("--beta1 must be in [0, 1) (got {})", self.beta1));
+        }
+        if !(0.0..1.0).contains(&self.beta2) {
+            return Err(format!("--beta2 must be in [0, 1) (got {})", self.beta2));
         }
         if let Some(c) = self.grad_clip_norm {
             positive_finite("--grad-clip", c)?;
@@ -307,9 +322,13 @@ mod tests {
     #[test]
     fn optimizer_parses() {
         assert_eq!("AdamW".parse::<OptimizerKind>(), Ok(OptimizerKind::AdamW));
-        assert!("rmsprop"
+        assert_eq!(
+            "RMSprop".parse::<OptimizerKind>(),
+            Ok(OptimizerKind::RmsProp)
+        );
+        assert!("nadam"
             .parse::<OptimizerKind>()
             .unwrap_err()
-            .contains("rmsprop"));
+            .contains("'nadam' (expected adam, adamw, sgd or rmsprop)"));
     }
 }

@@ -1,9 +1,10 @@
 //! # zoo-training
 //!
 //! What every burn-zoo model shares: data sources and preprocessing, the supervised training
-//! loop, metrics, checkpoints, progress display and `report.json`. Everything that touches
+//! loop and the adversarial (GAN) loop, metrics, checkpoints, progress display and `report.json`. Everything that touches
 //! tensors is generic over Burn's `Backend` / `AutodiffBackend`.
 
+pub mod adversarial;
 pub mod artifacts;
 pub mod checkpoint;
 pub mod config;

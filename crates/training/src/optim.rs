@@ -13,7 +13,7 @@ use burn::module::AutodiffModule;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
     adaptor::OptimizerAdaptor, decay::WeightDecayConfig, Adam, AdamConfig, AdamW, AdamWConfig,
-    GradientsParams, Optimizer, Sgd, SgdConfig, SimpleOptimizer,
+    GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, SimpleOptimizer,
 };
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
@@ -31,6 +31,8 @@ pub enum ZooOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
     AdamW(OptimizerAdaptor<AdamW, M, B>),
     /// SGD with momentum.
     Sgd(OptimizerAdaptor<Sgd<B::InnerBackend>, M, B>),
+    /// RMSprop.
+    RmsProp(OptimizerAdaptor<RmsProp, M, B>),
 }
 
 impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
@@ -46,6 +48,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             OptimizerKind::Adam => Self::Adam(
                 AdamConfig::new()
                     .with_beta_1(cfg.beta1 as f32)
+                    .with_beta_2(cfg.beta2 as f32)
                     .with_epsilon(cfg.adam_epsilon as f32)
                     .with_weight_decay(l2)
                     .with_grad_clipping(clip)
@@ -54,6 +57,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             OptimizerKind::AdamW => Self::AdamW(
                 AdamWConfig::new()
                     .with_beta_1(cfg.beta1 as f32)
+                    .with_beta_2(cfg.beta2 as f32)
                     .with_epsilon(cfg.adam_epsilon as f32)
                     .with_weight_decay(cfg.weight_decay as f32)
                     .with_grad_clipping(clip)
@@ -74,6 +78,16 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
                         .init(),
                 )
             }
+            // PyTorch's RMSprop defaults: smoothing 0.99, no momentum unless asked for.
+            OptimizerKind::RmsProp => Self::RmsProp(
+                RmsPropConfig::new()
+                    .with_alpha(0.99)
+                    .with_momentum(cfg.momentum as f32)
+                    .with_epsilon(cfg.adam_epsilon as f32)
+                    .with_weight_decay(l2)
+                    .with_grad_clipping(clip)
+                    .init(),
+            ),
         }
     }
 
@@ -83,6 +97,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Self::Adam(o) => o.step(lr, module, grads),
             Self::AdamW(o) => o.step(lr, module, grads),
             Self::Sgd(o) => o.step(lr, module, grads),
+            Self::RmsProp(o) => o.step(lr, module, grads),
         }
     }
 
@@ -100,6 +115,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Self::Adam(o) => rec(o),
             Self::AdamW(o) => rec(o),
             Self::Sgd(o) => rec(o),
+            Self::RmsProp(o) => rec(o),
         }
     }
 
@@ -123,6 +139,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Self::Adam(o) => Self::Adam(load(o, bytes, device)?),
             Self::AdamW(o) => Self::AdamW(load(o, bytes, device)?),
             Self::Sgd(o) => Self::Sgd(load(o, bytes, device)?),
+            Self::RmsProp(o) => Self::RmsProp(load(o, bytes, device)?),
         })
     }
 }
@@ -200,6 +217,56 @@ mod tests {
     fn lrs(cfg: &TrainConfig, iters: usize, n: usize) -> Vec<f64> {
         let mut s = Schedule::new(cfg, iters).unwrap();
         (0..n).map(|_| s.step()).collect()
+    }
+
+    #[test]
+    fn rmsprop_and_adam_beta2_steps_match_hand_computed_values() {
+        use burn::backend::{Autodiff, NdArray};
+        use burn::module::Param;
+        use burn::nn::{Linear, LinearConfig};
+        use burn::tensor::Tensor;
+        type A = Autodiff<NdArray>;
+        let d = Default::default();
+        // loss = sum(x W) with x = [1, -2]: dL/dW = [[1], [-2]] whatever W is.
+        let step = |cfg: &TrainConfig| -> Vec<f32> {
+            let mut lin: Linear<A> = LinearConfig::new(2, 1).with_bias(false).init(&d);
+            lin.weight = Param::from_tensor(Tensor::from_floats([[0.0f32], [0.0]], &d));
+            let loss = lin
+                .forward(Tensor::<A, 2>::from_floats([[1.0, -2.0]], &d))
+                .sum();
+            let grads = GradientsParams::from_grads(loss.backward(), &lin);
+            let lin = ZooOptimizer::<Linear<A>, A>::new(cfg).step(cfg.lr, lin, grads);
+            lin.weight.val().into_data().to_vec::<f32>().unwrap()
+        };
+        // RMSprop, first step: v = 0.01 g², update lr g / (√v + ε) = 10 lr sign(g).
+        let rms = TrainConfig {
+            optimizer: OptimizerKind::RmsProp,
+            lr: 0.001,
+            momentum: 0.0,
+            ..Default::default()
+        };
+        let w = step(&rms);
+        assert!(
+            (w[0] + 0.01).abs() < 1e-6 && (w[1] - 0.01).abs() < 1e-6,
+            "{w:?}"
+        );
+        // Adam's first step is lr sign(g) for any β2; a second-moment decay outside [0, 1)
+        // is refused by name.
+        let adam = TrainConfig {
+            lr: 0.001,
+            beta2: 0.9,
+            ..Default::default()
+        };
+        let w = step(&adam);
+        assert!(
+            (w[0] + 0.001).abs() < 1e-6 && (w[1] - 0.001).abs() < 1e-6,
+            "{w:?}"
+        );
+        let bad = TrainConfig {
+            beta2: 1.0,
+            ..Default::default()
+        };
+        assert!(bad.validate().unwrap_err().starts_with("--beta2"));
     }
 
     #[test]

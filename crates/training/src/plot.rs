@@ -71,7 +71,6 @@ pub fn training_curves(
     title: &str,
     history: &[EpochRecord],
 ) -> Result<(), TrainError> {
-    let epochs = history.len().max(1) as f64;
     let train_loss: Vec<(f64, f64)> = history
         .iter()
         .map(|r| (r.epoch as f64, r.train_loss))
@@ -92,27 +91,37 @@ pub fn training_curves(
         .iter()
         .find_map(|r| r.valid.as_ref().map(|v| v.metrics.headline().0))
         .unwrap_or("acc");
-    png(path, (1200, 450), |root| {
+    line_panels(
+        path,
+        title,
+        vec![
+            (
+                "loss",
+                vec![("train", train_loss, BLUE), ("valid", valid_loss, RED)],
+            ),
+            (
+                metric_name,
+                vec![("train", train_metric, BLUE), ("valid", valid_metric, RED)],
+            ),
+        ],
+    )
+}
+
+/// One panel of [`line_panels`]: its y-axis name and its labelled, coloured lines.
+type Panel<'a> = (&'a str, Vec<(&'a str, Vec<(f64, f64)>, RGBColor)>);
+
+/// Panels side by side, each a chart of lines over epochs (x from 1).
+fn line_panels(path: &Path, title: &str, panels: Vec<Panel<'_>>) -> Result<(), TrainError> {
+    let epochs = panels
+        .iter()
+        .flat_map(|(_, lines)| lines.iter().flat_map(|(_, l, _)| l.iter().map(|p| p.0)))
+        .fold(1f64, f64::max);
+    png(path, (600 * panels.len() as u32, 450), |root| {
         let root = root
             .titled(title, ("sans-serif", 22))
             .map_err(|e| e.to_string())?;
-        let panels = root.split_evenly((1, 2));
-        let series = [
-            (
-                &panels[0],
-                "loss",
-                vec![("train", &train_loss, BLUE), ("valid", &valid_loss, RED)],
-            ),
-            (
-                &panels[1],
-                metric_name,
-                vec![
-                    ("train", &train_metric, BLUE),
-                    ("valid", &valid_metric, RED),
-                ],
-            ),
-        ];
-        for (area, name, lines) in series {
+        let areas = root.split_evenly((1, panels.len()));
+        for (area, (name, lines)) in areas.iter().zip(panels) {
             let (lo, hi) = range(lines.iter().flat_map(|(_, l, _)| l.iter().map(|p| p.1)));
             let mut chart = ChartBuilder::on(area)
                 .margin(12)
@@ -132,10 +141,7 @@ pub fn training_curves(
                     continue;
                 }
                 chart
-                    .draw_series(LineSeries::new(
-                        points.iter().copied(),
-                        color.stroke_width(2),
-                    ))
+                    .draw_series(LineSeries::new(points, color.stroke_width(2)))
                     .map_err(|e| e.to_string())?
                     .label(label)
                     .legend(move |(x, y)| {
@@ -151,6 +157,37 @@ pub fn training_curves(
         }
         Ok(())
     })
+}
+
+/// A GAN's per-epoch losses (left) and mean discriminator outputs (right).
+pub fn gan_curves(
+    path: &Path,
+    title: &str,
+    history: &[crate::adversarial::GanEpochRecord],
+) -> Result<(), TrainError> {
+    let series = |f: fn(&crate::adversarial::GanEpochRecord) -> f64| -> Vec<(f64, f64)> {
+        history.iter().map(|r| (r.epoch as f64, f(r))).collect()
+    };
+    line_panels(
+        path,
+        title,
+        vec![
+            (
+                "loss",
+                vec![
+                    ("discriminator", series(|r| r.d_loss), RED),
+                    ("generator", series(|r| r.g_loss), BLUE),
+                ],
+            ),
+            (
+                "mean discriminator output",
+                vec![
+                    ("D(x)", series(|r| r.d_real), RED),
+                    ("D(G(z))", series(|r| r.d_fake), BLUE),
+                ],
+            ),
+        ],
+    )
 }
 
 /// A 2-D binary classifier's probability map with the points drawn over it.
