@@ -79,10 +79,10 @@ pub struct TrainArgs {
     /// Learning rate (a positive finite number).
     #[arg(long)]
     pub lr: Option<f64>,
-    /// Optimiser: adam, adamw or sgd.
+    /// Optimiser: adam, adamw, sgd or rmsprop.
     #[arg(long, value_parser = parse_optimizer)]
     pub optimizer: Option<OptimizerKind>,
-    /// SGD momentum.
+    /// SGD and RMSprop momentum.
     #[arg(long)]
     pub momentum: Option<f64>,
     /// Weight decay (L2 for adam/sgd, decoupled for adamw).

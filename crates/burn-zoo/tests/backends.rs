@@ -283,3 +283,94 @@ fn recurrent_nets_same_outputs_on_every_backend() {
         );
     }
 }
+
+/// The GAN pairs the parity test runs: seed, DCGAN, and both conditional.
+fn gan_configs() -> Vec<burn_zoo::gan::GanConfig> {
+    use burn_zoo::gan::{Arch, GanConfig};
+    vec![
+        GanConfig::new(),
+        GanConfig::new().with_arch(Arch::Conv).with_width(16),
+        GanConfig::new().with_classes(10),
+        GanConfig::new()
+            .with_arch(Arch::Conv)
+            .with_width(16)
+            .with_classes(10),
+    ]
+}
+
+/// Generator images, discriminator logits of those images, and the WGAN-GP penalty of the
+/// seed critic (a second-order gradient), from given records.
+struct GanForward {
+    records: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Run for GanForward {
+    type Output = Vec<f32>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Self::Output {
+        use burn_zoo::training::adversarial::{latent_noise, one_hot, PenalizedCritic};
+        use rand::SeedableRng;
+        let mut out = Vec::new();
+        for (cfg, (g, d)) in gan_configs().into_iter().zip(self.records) {
+            let generator = module_from_bytes::<B, _>(
+                cfg.init_generator::<B>(&device),
+                g,
+                &device,
+                Path::new("g"),
+            )
+            .unwrap();
+            let disc = module_from_bytes::<B, _>(
+                cfg.init_discriminator::<B>(&device),
+                d,
+                &device,
+                Path::new("d"),
+            )
+            .unwrap();
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+            let z = latent_noise::<B>(&mut rng, 4, 100, &device);
+            let labels = (cfg.classes > 0).then(|| one_hot::<B>(&[0, 3, 7, 9], 10, &device));
+            let images = generator.forward(z, labels.clone());
+            out.extend(to_vec_f32(images.clone()).unwrap());
+            let logits = disc.forward(images.clone(), labels.clone());
+            out.extend(to_vec_f32(logits).unwrap());
+            if cfg.arch == burn_zoo::gan::Arch::Mlp && cfg.classes == 0 {
+                let eps = Tensor::<B, 4>::from_data(
+                    TensorData::new(vec![0.1f32, 0.4, 0.6, 0.9], [4, 1, 1, 1]),
+                    &device,
+                );
+                let gp = disc
+                    .gradient_penalty(images.clone(), images.neg(), None, eps)
+                    .unwrap();
+                out.extend(to_vec_f32(gp).unwrap());
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn gan_generators_and_critics_same_outputs_on_every_backend() {
+    let device = Default::default();
+    let records: Vec<(Vec<u8>, Vec<u8>)> = gan_configs()
+        .iter()
+        .map(|c| {
+            (
+                module_to_bytes::<NdArray, _>(c.init_generator::<NdArray>(&device)).unwrap(),
+                module_to_bytes::<NdArray, _>(c.init_discriminator::<NdArray>(&device)).unwrap(),
+            )
+        })
+        .collect();
+    let job = || GanForward {
+        records: records.clone(),
+    };
+    let want = dispatch(BackendKind::Ndarray, DeviceSpec::Default, job()).unwrap();
+    // 4 configs × (4 images of 784 pixels + 4 logits), plus one penalty.
+    assert_eq!(want.len(), 4 * (4 * 784 + 4) + 1);
+    assert!(*want.last().unwrap() > 0.0);
+    for kind in BackendKind::compiled_in() {
+        let got = dispatch(kind, DeviceSpec::Default, job()).unwrap();
+        let d = max_abs_diff(&want, &got);
+        eprintln!("{kind}: GAN outputs max diff {d:e}");
+        assert!(d <= 1e-4, "{kind}: GAN outputs differ from ndarray by {d}");
+    }
+}

@@ -570,3 +570,119 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
             .unwrap();
     assert!(report["extra"]["persistence_mse"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn gan_bad_input_table_quick_run_and_sampling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            v(&["--variant", "wgan", "--real-label", "0.9"]),
+            "do not apply to wgan",
+        ),
+        (v(&["--clip", "0.1"]), "--clip and --gp-lambda apply"),
+        (
+            v(&["--real-label", "0.2"]),
+            "--real-label must be in [0.5, 1]",
+        ),
+        (v(&["--n-critic", "0"]), "--n-critic must be at least 1"),
+        (v(&["--lr-g=0"]), "--lr-g must be a positive"),
+        (v(&["--batch-size", "1"]), "--batch-size must be at least 2"),
+        (v(&["--quality-samples", "50"]), "--quality-samples"),
+        (
+            v(&["--arch", "conv", "--width", "0"]),
+            "--width must be at least 1",
+        ),
+        (v(&["--variant", "dcgan", "--optimizer", "nadam"]), "nadam"),
+        (
+            v(&["--train-limit", "10", "--quality-samples", "0"]),
+            "fewer than one batch of 64",
+        ),
+        (v(&["--data", &s("nowhere")]), "not a directory"),
+        (
+            v(&["--classifier", &s("no-classifier")]),
+            "no-classifier/config.json",
+        ),
+        (
+            v(&[
+                "--generate",
+                "3",
+                "--out",
+                &s("x"),
+                "--artifact-dir",
+                &s("empty"),
+            ]),
+            "empty/config.json",
+        ),
+    ];
+    check_cases("gan", &cases, t);
+
+    // A quick run on the bundled sample, with the quality metrics, then sampling from it.
+    let (code, out, err) = run_example(
+        "gan",
+        &[
+            "--train-limit",
+            "256",
+            "--epochs",
+            "1",
+            "--quality-samples",
+            "200",
+            "--artifact-dir",
+            &s("run"),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("classifier-feature FID"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("run/report.json")).unwrap()).unwrap();
+    let q = &report["quality"];
+    assert!(q["fid"].as_f64().unwrap() > q["fid_floor_train_vs_test"].as_f64().unwrap());
+    assert_eq!(q["generated_samples"], 200);
+    assert_eq!(
+        q["digit_histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum::<u64>(),
+        200
+    );
+    assert_eq!(report["history"][0]["d_steps"], 4);
+    assert!(t.join("run/grid_epoch_001.png").is_file() && t.join("run/losses.png").is_file());
+    let (code, out, err) = run_example(
+        "gan",
+        &[
+            "--generate",
+            "2",
+            "--out",
+            &s("samples"),
+            "--artifact-dir",
+            &s("run"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote 2 images"), "{out}");
+    assert!(t.join("samples/sample_0001.png").is_file());
+    check_cases(
+        "gan",
+        &[(
+            v(&[
+                "--generate",
+                "1",
+                "--out",
+                &s("s2"),
+                "--digit",
+                "3",
+                "--artifact-dir",
+                &s("run"),
+            ]),
+            "not conditional",
+        )],
+        t,
+    );
+}
