@@ -174,46 +174,68 @@ mod tests {
         x.permute([0, 3, 1, 2])
     }
 
+    /// Burn's output `a` and ours `b` of the same input `x` and `weight` agree, and so do the
+    /// gradients of both under the same non-uniform upstream gradient.
+    fn assert_same(
+        a: Tensor<A, 4>,
+        b: Tensor<A, 4>,
+        x: &Tensor<A, 4>,
+        weight: &burn::module::Param<Tensor<A, 4>>,
+        case: &str,
+    ) {
+        let d = Default::default();
+        assert!(
+            max_diff(a.clone().inner(), b.clone().inner()) < 1e-5,
+            "{case}"
+        );
+        let up = Tensor::<A, 4>::random(a.dims(), Distribution::Default, &d);
+        let ga = (a * up.clone()).sum().backward();
+        let gb = (b * up).sum().backward();
+        assert!(
+            max_diff(x.grad(&ga).unwrap(), x.grad(&gb).unwrap()) < 1e-5,
+            "{case}"
+        );
+        assert!(
+            max_diff(weight.grad(&ga).unwrap(), weight.grad(&gb).unwrap()) < 1e-4,
+            "{case}"
+        );
+    }
+
+    fn input(cin: usize, size: usize) -> Tensor<A, 4> {
+        Tensor::<A, 4>::random(
+            [2, cin, size, size],
+            Distribution::Default,
+            &Default::default(),
+        )
+        .require_grad()
+    }
+
     #[test]
     fn strided_padded_conv_matches_burn_forward_and_backward() {
-        let d = Default::default();
         for (cin, cout, k, s, p, size) in
             [(3, 5, 4, 2, 1, 14), (2, 4, 7, 1, 0, 7), (1, 3, 3, 1, 1, 6)]
         {
             let conv = Conv2dConfig::new([cin, cout], [k, k])
                 .with_stride([s, s])
                 .with_padding(PaddingConfig2d::Explicit(p, p, p, p))
-                .init::<A>(&d);
-            let x = Tensor::<A, 4>::random([2, cin, size, size], Distribution::Default, &d)
-                .require_grad();
+                .init::<A>(&Default::default());
+            let x = input(cin, size);
             let a = conv.forward(x.clone());
             let b = nchw(conv2d_nhwc(&conv, x.clone().permute([0, 2, 3, 1]), s, p));
-            assert!(max_diff(a.clone().inner(), b.clone().inner()) < 1e-5);
-            let up = Tensor::<A, 4>::random(a.dims(), Distribution::Default, &d);
-            let ga = (a * up.clone()).sum().backward();
-            let gb = (b * up).sum().backward();
-            assert!(max_diff(x.grad(&ga).unwrap(), x.grad(&gb).unwrap()) < 1e-5);
-            assert!(
-                max_diff(
-                    conv.weight.grad(&ga).unwrap(),
-                    conv.weight.grad(&gb).unwrap()
-                ) < 1e-4
-            );
+            assert_same(a, b, &x, &conv.weight, &format!("conv {k} {s} {p}"));
         }
     }
 
     #[test]
     fn transposed_conv_matches_burn_forward_and_backward() {
-        let d = Default::default();
         for (cin, cout, k, s, p, size) in
             [(4, 3, 4, 2, 1, 7), (5, 2, 7, 1, 0, 1), (2, 2, 3, 2, 0, 4)]
         {
             let conv = ConvTranspose2dConfig::new([cin, cout], [k, k])
                 .with_stride([s, s])
                 .with_padding([p, p])
-                .init::<A>(&d);
-            let x = Tensor::<A, 4>::random([2, cin, size, size], Distribution::Default, &d)
-                .require_grad();
+                .init::<A>(&Default::default());
+            let x = input(cin, size);
             let a = conv.forward(x.clone());
             let b = nchw(conv_transpose2d_nhwc(
                 &conv,
@@ -221,20 +243,7 @@ mod tests {
                 s,
                 p,
             ));
-            assert!(
-                max_diff(a.clone().inner(), b.clone().inner()) < 1e-5,
-                "{k} {s} {p}"
-            );
-            let up = Tensor::<A, 4>::random(a.dims(), Distribution::Default, &d);
-            let ga = (a * up.clone()).sum().backward();
-            let gb = (b * up).sum().backward();
-            assert!(max_diff(x.grad(&ga).unwrap(), x.grad(&gb).unwrap()) < 1e-5);
-            assert!(
-                max_diff(
-                    conv.weight.grad(&ga).unwrap(),
-                    conv.weight.grad(&gb).unwrap()
-                ) < 1e-4
-            );
+            assert_same(a, b, &x, &conv.weight, &format!("transposed {k} {s} {p}"));
         }
     }
 }

@@ -20,10 +20,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{atomic_write, write_json, ArtifactDir};
+use crate::artifacts::{write_json, ArtifactDir};
 use crate::checkpoint::{
-    module_from_bytes, module_to_bytes, pack_records, save_model, unpack_records, Checkpoint,
-    CheckpointMeta, ModelId,
+    module_from_bytes, module_to_bytes, pack_records, read_resume_checkpoint, save_model,
+    unpack_records, write_epoch_checkpoint, ModelId,
 };
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::data::Dataset;
@@ -527,22 +527,8 @@ where
     let (g_name, d_name) = ("generator", "discriminator");
 
     if spec.resume {
-        let dir = spec
-            .artifacts
-            .ok_or_else(|| TrainError::Invalid("--resume needs an --artifact-dir".into()))?;
-        let (_, path) = dir.checkpoints()?.pop().ok_or_else(|| {
-            TrainError::Invalid(format!(
-                "--resume: no checkpoint in {}",
-                dir.root().join("checkpoints").display()
-            ))
-        })?;
-        let ck = Checkpoint::read(&path)?;
-        ck.check_model(&spec.model_id, &path)?;
-        state =
-            serde_json::from_value(ck.meta.state.clone()).map_err(|e| TrainError::Checkpoint {
-                path: path.clone(),
-                reason: format!("unreadable loop state: {e}"),
-            })?;
+        let (ck, loaded, path) = read_resume_checkpoint(spec.artifacts, &spec.model_id)?;
+        state = loaded;
         let mut models = unpack_records(&ck.model, &[g_name, d_name], &path)?.into_iter();
         let mut optims = unpack_records(&ck.optimizer, &[g_name, d_name], &path)?.into_iter();
         let next = |it: &mut std::vec::IntoIter<Vec<u8>>| it.next().unwrap_or_default();
@@ -707,25 +693,24 @@ where
                 dims,
                 (classes > 0).then_some(&grid_labels[..]),
             )?;
-            let path = dir.checkpoint(epoch);
-            let ck = Checkpoint {
-                meta: CheckpointMeta {
-                    model: spec.model_id.clone(),
-                    epoch,
-                    state: serde_json::to_value(&state)
-                        .map_err(|e| TrainError::Backend(e.to_string()))?,
-                },
-                model: pack_records(&[
+            let records = (
+                pack_records(&[
                     &module_to_bytes::<B, G>(g.clone())?,
                     &module_to_bytes::<B, D>(d.clone())?,
                 ]),
-                optimizer: pack_records(&[
+                pack_records(&[
                     &opt_g.to_bytes().map_err(TrainError::Backend)?,
                     &opt_d.to_bytes().map_err(TrainError::Backend)?,
                 ]),
-            };
-            atomic_write(&path, &ck.encode())?;
-            dir.prune_checkpoints(cfg.keep_checkpoints)?;
+            );
+            write_epoch_checkpoint(
+                dir,
+                &spec.model_id,
+                epoch,
+                &state,
+                records,
+                cfg.keep_checkpoints,
+            )?;
             write_json(&dir.report(), &report_of(&state, RunStatus::Running))?;
         }
     }

@@ -207,6 +207,54 @@ pub fn unpack_records(
         })
 }
 
+/// The newest checkpoint in `dir` for `--resume` (an error without an artifact directory or a
+/// checkpoint), checked against `model`, with its loop state decoded.
+pub fn read_resume_checkpoint<S: serde::de::DeserializeOwned>(
+    dir: Option<&crate::artifacts::ArtifactDir>,
+    model: &ModelId,
+) -> Result<(Checkpoint, S, std::path::PathBuf), TrainError> {
+    let dir = dir.ok_or_else(|| TrainError::Invalid("--resume needs an --artifact-dir".into()))?;
+    let (_, path) = dir.checkpoints()?.pop().ok_or_else(|| {
+        TrainError::Invalid(format!(
+            "--resume: no checkpoint in {}",
+            dir.root().join("checkpoints").display()
+        ))
+    })?;
+    let ck = Checkpoint::read(&path)?;
+    ck.check_model(model, &path)?;
+    let state =
+        serde_json::from_value(ck.meta.state.clone()).map_err(|e| TrainError::Checkpoint {
+            path: path.clone(),
+            reason: format!("unreadable loop state: {e}"),
+        })?;
+    Ok((ck, state, path))
+}
+
+/// Writes the checkpoint of `epoch` (loop `state`, model and optimiser records) atomically into
+/// `dir`, keeps the newest `keep` (0: all), and returns its path.
+pub fn write_epoch_checkpoint<S: Serialize>(
+    dir: &crate::artifacts::ArtifactDir,
+    model: &ModelId,
+    epoch: usize,
+    state: &S,
+    records: (Vec<u8>, Vec<u8>),
+    keep: usize,
+) -> Result<std::path::PathBuf, TrainError> {
+    let path = dir.checkpoint(epoch);
+    let ck = Checkpoint {
+        meta: CheckpointMeta {
+            model: model.clone(),
+            epoch,
+            state: serde_json::to_value(state).map_err(|e| TrainError::Backend(e.to_string()))?,
+        },
+        model: records.0,
+        optimizer: records.1,
+    };
+    crate::artifacts::atomic_write(&path, &ck.encode())?;
+    dir.prune_checkpoints(keep)?;
+    Ok(path)
+}
+
 /// Serialises a module's record to bytes.
 pub fn module_to_bytes<B: Backend, M: Module<B>>(module: M) -> Result<Vec<u8>, TrainError> {
     Recorder::<B>::record(&ZooRecorder::default(), module.into_record(), ())

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{write_json, ArtifactDir};
 use crate::checkpoint::{
-    load_module, module_from_bytes, module_to_bytes, save_module, Checkpoint, CheckpointMeta,
-    ModelId,
+    load_module, module_from_bytes, module_to_bytes, read_resume_checkpoint, save_module,
+    write_epoch_checkpoint, ModelId,
 };
 use crate::config::{Monitor, TrainConfig};
 use crate::data::{Dataset, Objective, Predict, TargetTensor, Targets};
@@ -340,22 +340,8 @@ where
     let mut last_checkpoint = None;
 
     if spec.resume {
-        let dir = spec
-            .artifacts
-            .ok_or_else(|| TrainError::Invalid("--resume needs an --artifact-dir".into()))?;
-        let (_, path) = dir.checkpoints()?.pop().ok_or_else(|| {
-            TrainError::Invalid(format!(
-                "--resume: no checkpoint in {}",
-                dir.root().join("checkpoints").display()
-            ))
-        })?;
-        let ck = Checkpoint::read(&path)?;
-        ck.check_model(&spec.model_id, &path)?;
-        state =
-            serde_json::from_value(ck.meta.state.clone()).map_err(|e| TrainError::Checkpoint {
-                path: path.clone(),
-                reason: format!("unreadable loop state: {e}"),
-            })?;
+        let (ck, loaded, path) = read_resume_checkpoint(spec.artifacts, &spec.model_id)?;
+        state = loaded;
         model = module_from_bytes::<B, M>(model, ck.model, device, &path)?;
         optim =
             optim
@@ -364,9 +350,11 @@ where
                     path: path.clone(),
                     reason,
                 })?;
-        let best_path = dir.path("best.mpk");
-        if state.best_epoch.is_some() && best_path.exists() {
-            best = Some(load_module::<B, M>(model.clone(), &best_path, device)?);
+        if let Some(dir) = spec.artifacts.filter(|_| state.best_epoch.is_some()) {
+            let best_path = dir.path("best.mpk");
+            if best_path.exists() {
+                best = Some(load_module::<B, M>(model.clone(), &best_path, device)?);
+            }
         }
         schedule.skip(state.iteration);
         last_checkpoint = Some(path);
@@ -513,19 +501,18 @@ where
         state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
 
         if let Some(dir) = spec.artifacts {
-            let path = dir.checkpoint(epoch);
-            let ck = Checkpoint {
-                meta: CheckpointMeta {
-                    model: spec.model_id.clone(),
-                    epoch,
-                    state: serde_json::to_value(&state)
-                        .map_err(|e| TrainError::Backend(e.to_string()))?,
-                },
-                model: module_to_bytes::<B, M>(model.clone())?,
-                optimizer: optim.to_bytes().map_err(TrainError::Backend)?,
-            };
-            crate::artifacts::atomic_write(&path, &ck.encode())?;
-            dir.prune_checkpoints(cfg.keep_checkpoints)?;
+            let records = (
+                module_to_bytes::<B, M>(model.clone())?,
+                optim.to_bytes().map_err(TrainError::Backend)?,
+            );
+            let path = write_epoch_checkpoint(
+                dir,
+                &spec.model_id,
+                epoch,
+                &state,
+                records,
+                cfg.keep_checkpoints,
+            )?;
             write_json(&dir.report(), &report_of(&state, RunStatus::Running, None))?;
             last_checkpoint = Some(path);
         }
