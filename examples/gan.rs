@@ -14,7 +14,7 @@ use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::backend::{dispatch, BackendInfo, Run};
 use burn_zoo::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs};
 use burn_zoo::gan::run::{
-    load_generator, quality_table, run, write_samples, Assets, GanJob, Variant,
+    evaluate_saved, load_generator, quality_table, run, write_samples, Assets, GanJob, Variant,
 };
 use burn_zoo::gan::Arch;
 use burn_zoo::training::adversarial::{GanObjective, GeneratorLoss};
@@ -102,8 +102,12 @@ struct Cli {
     #[arg(long)]
     classifier: Option<PathBuf>,
     /// Sample N images from the generator saved in --artifact-dir instead of training.
-    #[arg(long, requires = "out")]
+    #[arg(long, requires = "out", conflicts_with = "evaluate")]
     generate: Option<usize>,
+    /// Measure the generator saved in --artifact-dir again instead of training (with
+    /// --quality-samples / --classifier if given); writes quality.json there.
+    #[arg(long)]
+    evaluate: bool,
     /// Where --generate writes sample_NNNN.png.
     #[arg(long, requires = "generate")]
     out: Option<PathBuf>,
@@ -149,6 +153,10 @@ enum Action {
         digit: Option<usize>,
         seed: u64,
     },
+    Evaluate {
+        samples: Option<usize>,
+        classifier: Option<PathBuf>,
+    },
 }
 
 struct Job {
@@ -162,6 +170,12 @@ impl Run for Job {
     type Output = Result<(), TrainError>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
+        let root = burn_zoo::assets_dir();
+        let (mnist_sample, classifier) = (root.join("mnist-sample"), root.join("mnist-classifier"));
+        let assets = Assets {
+            mnist_sample: &mnist_sample,
+            classifier: &classifier,
+        };
         let job = match self.action {
             Action::Train(job) => job,
             Action::Generate {
@@ -181,18 +195,24 @@ impl Run for Job {
                 );
                 return Ok(());
             }
+            Action::Evaluate {
+                samples,
+                classifier,
+            } => {
+                let q = evaluate_saved::<B::InnerBackend>(
+                    &self.dir,
+                    &assets,
+                    samples,
+                    classifier.as_deref(),
+                    &device,
+                )?;
+                println!("{}", quality_table(&q));
+                println!("written to {}", self.dir.join("quality.json").display());
+                return Ok(());
+            }
         };
         let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        let assets = burn_zoo::assets_dir();
-        let out = run::<B>(
-            &job,
-            &ctx,
-            &Assets {
-                mnist_sample: &assets.join("mnist-sample"),
-                classifier: &assets.join("mnist-classifier"),
-            },
-            &device,
-        )?;
+        let out = run::<B>(&job, &ctx, &assets, &device)?;
         if let Some(q) = &out.quality {
             println!("{}", quality_table(q));
         }
@@ -320,6 +340,10 @@ fn main() -> ExitCode {
                 seed: cli.seed.unwrap_or(0),
             }
         }
+        _ if cli.evaluate => Action::Evaluate {
+            samples: cli.quality_samples,
+            classifier: cli.classifier.clone(),
+        },
         _ => match build(&cli) {
             Ok(job) => Action::Train(Box::new(job)),
             Err(e) => return bad_flags(e),

@@ -668,6 +668,14 @@ fn gan_bad_input_table_quick_run_and_sampling() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("wrote 2 images"), "{out}");
     assert!(t.join("samples/sample_0001.png").is_file());
+    // Measuring the saved generator again gives the run's numbers (same seed and samples).
+    let (code, out, err) = run_example("gan", &["--evaluate", "--artifact-dir", &s("run")], t);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("classifier score"), "{out}");
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("run/quality.json")).unwrap()).unwrap();
+    assert_eq!(again["fid"], q["fid"]);
+    assert_eq!(again["digit_histogram"], q["digit_histogram"]);
     check_cases(
         "gan",
         &[(

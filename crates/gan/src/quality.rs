@@ -9,6 +9,7 @@
 //! - **Mode coverage**: the classifier's predicted-digit histogram of the generated images, its
 //!   entropy (log₂ 10 ≈ 3.32 bits is uniform), the digits covered, the mean confidence, and for
 //!   a conditional generator how often the classifier reads the digit that was asked for.
+//! - **Classifier score**: the Inception Score formula with the same classifier.
 
 use std::path::Path;
 
@@ -188,6 +189,12 @@ pub struct GanQuality {
     pub mean_confidence: f64,
     /// Conditional generator: share of images classified as the digit asked for.
     pub label_accuracy: Option<f64>,
+    /// The Inception Score computed with the zoo classifier instead of Inception:
+    /// `exp(E_x KL(p(y|x) ‖ p(y)))`, 1 (one digit, or no confidence) to 10 (confident and
+    /// uniform over the digits). Real test digits score [`GanQuality::classifier_score_real`].
+    pub classifier_score: f64,
+    /// The same score of the real test images: the ceiling for this classifier.
+    pub classifier_score_real: f64,
 }
 
 /// Coverage numbers of class probabilities (`n × 10`): histogram, entropy in bits, digits
@@ -232,6 +239,32 @@ pub fn coverage(
     )
 }
 
+/// The Inception Score formula on class probabilities (`n × k`): `exp(mean_x KL(p(y|x) ‖ p̄(y)))`
+/// with `p̄` the mean prediction, in f64.
+pub fn classifier_score(probs: &[f32], k: usize) -> f64 {
+    let n = probs.len() / k.max(1);
+    if n == 0 {
+        return 1.0;
+    }
+    let mut mean = vec![0f64; k];
+    for row in probs.chunks(k) {
+        for (m, &p) in mean.iter_mut().zip(row) {
+            *m += p as f64 / n as f64;
+        }
+    }
+    let kl: f64 = probs
+        .chunks(k)
+        .map(|row| {
+            row.iter()
+                .zip(&mean)
+                .filter(|(&p, _)| p > 0.0)
+                .map(|(&p, &m)| p as f64 * ((p as f64).ln() - m.ln()))
+                .sum::<f64>()
+        })
+        .sum();
+    (kl / n as f64).exp()
+}
+
 /// Measures `generator` with `classifier`: `samples` generated images (seeded by `seed`;
 /// labels `k % classes` for a conditional generator) against the real `test` images, and the
 /// floor from up to `samples.max(test.len())` real `train` images.
@@ -245,7 +278,7 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
     device: &B::Device,
 ) -> Result<GanQuality, TrainError> {
     let dim = 128;
-    let (test_f, _) = classifier.dataset_features(test, usize::MAX, device)?;
+    let (test_f, test_p) = classifier.dataset_features(test, usize::MAX, device)?;
     let (train_f, _) = classifier.dataset_features(train, samples.max(test.len()), device)?;
     let classes = generator.classes();
     let labels: Vec<usize> = (0..samples)
@@ -294,6 +327,8 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
         digits_covered,
         mean_confidence,
         label_accuracy,
+        classifier_score: classifier_score(&gen_p, 10),
+        classifier_score_real: classifier_score(&test_p, 10),
     })
 }
 
@@ -352,6 +387,25 @@ mod tests {
         assert_eq!(g.mean, vec![2.5]);
         assert!((g.cov[0] - 5.0 / 3.0).abs() < 1e-12);
         assert!(Gaussian::fit(&[1.0], 1).is_err());
+    }
+
+    #[test]
+    fn classifier_score_bounds_and_a_hand_computed_case() {
+        // Confident and uniform over 10 classes: 10. One class only: 1.
+        let mut uniform = vec![0f32; 100];
+        for i in 0..10 {
+            uniform[i * 10 + i] = 1.0;
+        }
+        assert!((classifier_score(&uniform, 10) - 10.0).abs() < 1e-9);
+        let one: Vec<f32> = (0..50)
+            .map(|i| if i % 10 == 3 { 1.0 } else { 0.0 })
+            .collect();
+        assert!((classifier_score(&one, 10) - 1.0).abs() < 1e-9);
+        // Two samples, two classes: p = (0.8, 0.2) and (0.2, 0.8); p̄ = (0.5, 0.5);
+        // KL = 0.8 ln 1.6 + 0.2 ln 0.4 for each.
+        let p = [0.8f32, 0.2, 0.2, 0.8];
+        let want = (0.8f64 * 1.6f64.ln() + 0.2 * 0.4f64.ln()).exp();
+        assert!((classifier_score(&p, 2) - want).abs() < 1e-6);
     }
 
     #[test]

@@ -334,6 +334,13 @@ pub fn quality_table(q: &GanQuality) -> String {
             "mean confidence".into(),
             format!("{:.3}", q.mean_confidence),
         ),
+        (
+            "classifier score (IS analogue)".into(),
+            format!(
+                "{:.2} (real test digits {:.2})",
+                q.classifier_score, q.classifier_score_real
+            ),
+        ),
         ("digit histogram".into(), format!("{:?}", q.digit_histogram)),
     ];
     if let Some(a) = q.label_accuracy {
@@ -381,6 +388,45 @@ pub fn load_generator<B: Backend>(
         device,
     )?;
     Ok(SavedGenerator { job, generator })
+}
+
+/// Measures the generator saved in `dir` again (e.g. with more samples or another classifier):
+/// the run's data and seed, `samples` generated images (default: the run's), `classifier`
+/// (default: the run's, else the bundled one). Writes `quality.json` into `dir`.
+pub fn evaluate_saved<B: Backend>(
+    dir: &Path,
+    assets: &Assets<'_>,
+    samples: Option<usize>,
+    classifier: Option<&Path>,
+    device: &B::Device,
+) -> Result<GanQuality, TrainError> {
+    let saved = load_generator::<B>(dir, device)?;
+    let mut job = saved.job;
+    if let Some(n) = samples {
+        job.quality_samples = n;
+    }
+    if let Some(c) = classifier {
+        job.classifier = Some(c.to_path_buf());
+    }
+    if job.quality_samples < 200 {
+        return Err(TrainError::Invalid(format!(
+            "--quality-samples must be at least 200 to measure (got {})",
+            job.quality_samples
+        )));
+    }
+    let data = load_data(&job, assets.mnist_sample)?;
+    let classifier = Classifier::<B>::load(&job.classifier_dir(assets.classifier), device)?;
+    let q = measure(
+        &saved.generator,
+        &classifier,
+        &data.train,
+        &data.test,
+        job.quality_samples,
+        job.train.seed,
+        device,
+    )?;
+    write_json(&dir.join("quality.json"), &q)?;
+    Ok(q)
 }
 
 /// Writes `n` generated images as `sample_NNNN.png` (28×28 grayscale) into `out`, from noise
