@@ -25,7 +25,7 @@ use clap::{Parser, ValueEnum};
 #[command(
     about = "Train a GAN on MNIST and measure its samples, or sample a saved generator",
     after_help = "Variants: seed = the tutorial's fully connected GAN (BCE, Adam 2e-4 β1 0.5, 150 epochs); \
-                  dcgan = conv G/D, batch norm, N(0, 0.02) init, Adam β1 0.5 (10 epochs); wgan = \
+                  dcgan = conv G/D, batch norm, N(0, 0.02) init, Adam β1 0.5 (30 epochs); wgan = \
                   the seed networks as generator and critic, weight clipping ±0.01, 5 critic steps \
                   per G step, RMSprop 5e-5 (100 epochs); wgan-gp = the same with a gradient penalty (λ 10) \
                   instead of clipping, Adam 1e-4 β (0, 0.9); cgan = the seed networks conditioned on \

@@ -96,12 +96,12 @@ impl GanJob {
     }
 
     /// DCGAN (Radford et al.): conv networks with batch norm, N(0, 0.02) init, Adam 2e-4 with
-    /// β1 = 0.5, 10 epochs.
+    /// β1 = 0.5, 30 epochs.
     pub fn dcgan() -> Self {
         let mut job = Self::seed();
         job.variant = Variant::Dcgan;
         job.model = job.model.with_arch(Arch::Conv);
-        job.train.epochs = 10;
+        job.train.epochs = 30;
         job
     }
 
