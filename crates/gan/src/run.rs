@@ -80,16 +80,7 @@ impl GanJob {
             data: None,
             train_limit: None,
             model: GanConfig::new(),
-            train: GanTrainConfig {
-                epochs: 150,
-                batch_size: 64,
-                seed: 42,
-                generator: OptimSettings::adam(2e-4, 0.5),
-                discriminator: OptimSettings::adam(2e-4, 0.5),
-                objective: GanObjective::bce(),
-                n_critic: 1,
-                keep_checkpoints: 2,
-            },
+            train: GanTrainConfig::default(),
             quality_samples: 2000,
             classifier: None,
         }
