@@ -28,8 +28,8 @@ use clap::{Parser, ValueEnum};
                   dcgan = conv G/D, batch norm, N(0, 0.02) init, Adam β1 0.5 (30 epochs); wgan = \
                   the seed networks as generator and critic, weight clipping ±0.01, 5 critic steps \
                   per G step, RMSprop 5e-5 (100 epochs); wgan-gp = the same with a gradient penalty (λ 10) \
-                  instead of clipping, Adam 1e-4 β (0, 0.9); cgan = the seed networks conditioned on \
-                  the digit. Quality: classifier-feature FID (the zoo's MNIST CNN, not Inception), \
+                  instead of clipping, Adam 1e-4 β (0, 0.9); cgan = the DCGAN conditioned on the digit \
+                  (10 epochs). Quality: classifier-feature FID (the zoo's MNIST CNN, not Inception), \
                   digit coverage and confidence, written to report.json. Data: --data DIR, else \
                   ~/.cache/burn-dataset/mnist, else the bundled sample."
 )]
