@@ -15,4 +15,16 @@ where
     fn relu(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
         execute_with_numeric_dtype!(tensor, |array| NdArrayMathOps::clamp_min(array, 0.elem()))
     }
+
+    // burn-zoo patch: one pass in the tensor's own float type. The default (in burn-backend)
+    // casts to f32 and runs exp, neg, add, log, neg, exp as six whole-tensor ops, and autodiff
+    // recomputes it on the backward pass: three sigmoids per LSTM step made it a large share of
+    // the seed LSTM's training time.
+    fn sigmoid(tensor: FloatTensor<Self>) -> FloatTensor<Self> {
+        crate::execute_with_float_dtype!(tensor, FloatElem, |array: SharedArray<FloatElem>| {
+            array
+                .mapv_into(|a: FloatElem| 1.0 / (1.0 + (-a).exp()))
+                .into_shared()
+        })
+    }
 }

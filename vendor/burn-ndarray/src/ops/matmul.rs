@@ -32,39 +32,46 @@ pub(crate) fn matmul<E: NdArrayElement>(
     let alpha: E = 1.0.elem();
     let beta: E = 0.0.elem();
 
-    let out = run_par!(|| {
+    // burn-zoo patch: one matrix product of one batch entry, shared by the serial and the
+    // parallel path below.
+    let product = |out_batch: usize, out_array: &UnsafeSharedRef<'_, ndarray::Array3<E>>| {
+        // Here, we:
+        //   1. Un-flatten the output batch into a component-based batch index.
+        //   2. Use the strides for left and right batch indices to convert it to a flattened
+        //      batch for left and right.
+        let out_index = strides_out.unflatten(out_batch);
+        let l_batch = strides_lhs.flatten(&out_index);
+        let r_batch = strides_rhs.flatten(&out_index);
+
+        let lhs_slice = lhs_array.slice(s!(l_batch, .., ..));
+        let rhs_slice = rhs_array.slice(s!(r_batch, .., ..));
+
+        unsafe {
+            let mut out_slice = out_array.get().slice_mut(s!(out_batch, .., ..));
+
+            ndarray::linalg::general_mat_mul(alpha, &lhs_slice, &rhs_slice, beta, &mut out_slice)
+        }
+    };
+    // burn-zoo patch: a single product (or a small batch of them) runs on the calling thread.
+    // `run_par!` enters rayon's pool for every call, a cross-thread wake-up and wait that cost
+    // more than the product itself for the small matrices of an RNN step (matrixmultiply
+    // still threads a large single product itself).
+    let serial = num_out_batches == 1 || num_out_batches * m * n * k < (1 << 18);
+    let out = if serial {
         let mut out_array = ndarray::Array3::<E>::zeros((num_out_batches, m, n));
-        let unsafe_shared_out_array = UnsafeSharedRef::new(&mut out_array);
-
-        iter_range_par!(0, num_out_batches).for_each(|out_batch| {
-            // Here, we:
-            //   1. Un-flatten the output batch into a component-based batch index.
-            //   2. Use the strides for left and right batch indices to convert it to a flattened
-            //      batch for left and right.
-            let out_index = strides_out.unflatten(out_batch);
-            let l_batch = strides_lhs.flatten(&out_index);
-            let r_batch = strides_rhs.flatten(&out_index);
-
-            let lhs_slice = lhs_array.slice(s!(l_batch, .., ..));
-            let rhs_slice = rhs_array.slice(s!(r_batch, .., ..));
-
-            unsafe {
-                let mut out_slice = unsafe_shared_out_array
-                    .get()
-                    .slice_mut(s!(out_batch, .., ..));
-
-                ndarray::linalg::general_mat_mul(
-                    alpha,
-                    &lhs_slice,
-                    &rhs_slice,
-                    beta,
-                    &mut out_slice,
-                )
-            }
-        });
-
+        let shared = UnsafeSharedRef::new(&mut out_array);
+        for out_batch in 0..num_out_batches {
+            product(out_batch, &shared);
+        }
         out_array.into_shared().into_dyn()
-    });
+    } else {
+        run_par!(|| {
+            let mut out_array = ndarray::Array3::<E>::zeros((num_out_batches, m, n));
+            let shared = UnsafeSharedRef::new(&mut out_array);
+            iter_range_par!(0, num_out_batches).for_each(|out_batch| product(out_batch, &shared));
+            out_array.into_shared().into_dyn()
+        })
+    };
 
     NdArrayOps::reshape(out, out_shape)
 }

@@ -22,3 +22,6 @@ pub(crate) mod padding;
 pub(crate) mod quantization;
 
 pub(crate) use base::*;
+
+// burn-zoo patch: a vectorisable f32 tanh.
+pub(crate) mod fast_tanh;
