@@ -5,4 +5,5 @@
 //! written from the seed's gate equations and tested against Burn's `nn::Lstm`.
 
 pub mod cell;
+pub mod fused;
 pub mod model;

@@ -145,7 +145,7 @@ impl<B: Backend> LstmNet<B> {
             if i > 0 {
                 h = self.dropout.forward(h);
             }
-            h = layer.forward(h, None).0;
+            h = uni_layer(layer, h);
         }
         for (i, layer) in self.bi.iter().enumerate() {
             if i > 0 {
@@ -169,6 +169,26 @@ impl<B: Backend> LstmNet<B> {
     /// whole sequence). `lengths` marks right-padded sequences: the forward direction's last
     /// *real* step is taken, and the reverse direction starts there.
     pub fn features(&self, x: Tensor<B, 3>, lengths: Option<&[usize]>) -> Tensor<B, 2> {
+        let top_only = self.bi.is_empty() && self.pooling == Pooling::Last && lengths.is_none();
+        if let (true, Some((top, below))) = (top_only, self.uni.split_last()) {
+            if crate::fused::supports(top) {
+                // Full-length sequences read at the last step: the top layer's last output,
+                // without gathering the others.
+                let mut h = x.clone();
+                for (i, layer) in below.iter().enumerate() {
+                    if i > 0 {
+                        h = self.dropout.forward(h);
+                    }
+                    h = uni_layer(layer, h);
+                }
+                if !below.is_empty() {
+                    h = self.dropout.forward(h);
+                }
+                if let Some(last) = crate::fused::lstm_steps(top, h.clone()).pop() {
+                    return last;
+                }
+            }
+        }
         let out = self.encode(x, lengths);
         if self.bi.is_empty() || self.pooling != Pooling::Last {
             return pool_steps(out, lengths, self.pooling);
@@ -196,6 +216,15 @@ impl<B: Backend> LstmNet<B> {
             batch,
             |x, lengths| self.features(x, Some(lengths)),
         )
+    }
+}
+
+/// Every step's output of one unidirectional layer, through [`crate::fused`] when it applies.
+fn uni_layer<B: Backend>(layer: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    if crate::fused::supports(layer) {
+        Tensor::stack(crate::fused::lstm_steps(layer, x), 1)
+    } else {
+        layer.forward(x, None).0
     }
 }
 

@@ -16,6 +16,8 @@ use zoo_training::data::Predict;
 use zoo_training::sequence::last_valid_step;
 use zoo_training::text::{classify_tokens, TokenBatch};
 
+pub mod fused;
+
 /// The recurrent cell.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
 pub enum CellKind {
@@ -115,6 +117,7 @@ impl<B: Backend> RnnNet<B> {
     /// Every step's hidden state: `[batch, time, hidden]`.
     pub fn encode(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         match (&self.rnn, &self.gru) {
+            (Some(rnn), _) if fused::supports(rnn) => Tensor::stack(fused::rnn_steps(rnn, x), 1),
             (Some(rnn), _) => rnn.forward(x, None).0,
             (None, Some(gru)) => gru.forward(x, None),
             (None, None) => unreachable!("RnnNetConfig::init builds one recurrent layer"),
@@ -123,6 +126,14 @@ impl<B: Backend> RnnNet<B> {
 
     /// The last real step's hidden state (`lengths` for right-padded sequences).
     pub fn features(&self, x: Tensor<B, 3>, lengths: Option<&[usize]>) -> Tensor<B, 2> {
+        if let (Some(rnn), None) = (&self.rnn, lengths) {
+            if fused::supports(rnn) {
+                // Full-length sequences: the last step, without gathering the others.
+                if let Some(last) = fused::rnn_steps(rnn, x.clone()).pop() {
+                    return last;
+                }
+            }
+        }
         last_valid_step(self.encode(x), lengths)
     }
 
