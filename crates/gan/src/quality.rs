@@ -265,9 +265,9 @@ pub fn classifier_score(probs: &[f32], k: usize) -> f64 {
     (kl / n as f64).exp()
 }
 
-/// Measures `generator` with `classifier`: `samples` generated images (seeded by `seed`;
-/// labels `k % classes` for a conditional generator) against the real `test` images, and the
-/// floor from up to `samples.max(test.len())` real `train` images.
+/// Measures `generator`: `samples` images from seeded noise (for a conditional generator, the
+/// digits 0–9 in turn), through 8-bit pixels as they are saved and seen, then
+/// [`measure_images`].
 pub fn measure<B: Backend, G: ImageGenerator<B>>(
     generator: &G,
     classifier: &Classifier<B>,
@@ -277,15 +277,17 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
     seed: u64,
     device: &B::Device,
 ) -> Result<GanQuality, TrainError> {
-    let dim = 128;
-    let (test_f, test_p) = classifier.dataset_features(test, usize::MAX, device)?;
-    let (train_f, _) = classifier.dataset_features(train, samples.max(test.len()), device)?;
     let classes = generator.classes();
     let labels: Vec<usize> = (0..samples)
         .map(|k| if classes > 0 { k % classes } else { 0 })
         .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, 0x5A3E_0F1D));
-    let (mut gen_f, mut gen_p) = (Vec::new(), Vec::new());
+    let mut set = zoo_training::idx::ImageSet {
+        images: Vec::new(),
+        labels: vec![0; samples],
+        rows: 0,
+        cols: 0,
+    };
     for chunk in labels.chunks(500) {
         let z = zoo_training::adversarial::latent_noise::<B>(
             &mut rng,
@@ -294,13 +296,49 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
             device,
         );
         let z = to_vec_f32(z)?;
-        // Through 8-bit pixels, as the images are saved and seen.
         let (px, dims) = generate_pixels(generator, &z, chunk, device)?;
+        set.images.extend(px);
+        (set.rows, set.cols) = (dims[2], dims[3]);
+    }
+    measure_images(
+        &set,
+        (classes > 0).then_some(&labels[..]),
+        classifier,
+        train,
+        test,
+        device,
+    )
+}
+
+/// Measures generated 8-bit images (`generated`, e.g. another framework's samples) against the
+/// real `test` images (and `train` vs `test` for the floor); `asked`: the digit each image was
+/// generated for, for a conditional generator.
+pub fn measure_images<B: Backend>(
+    generated: &zoo_training::idx::ImageSet,
+    asked: Option<&[usize]>,
+    classifier: &Classifier<B>,
+    train: &ImageDataset,
+    test: &ImageDataset,
+    device: &B::Device,
+) -> Result<GanQuality, TrainError> {
+    let dim = 128;
+    let samples = generated.labels.len();
+    if samples < 2 {
+        return Err(TrainError::Invalid(format!(
+            "at least 2 generated images are needed for a FID (got {samples})"
+        )));
+    }
+    let (test_f, test_p) = classifier.dataset_features(test, usize::MAX, device)?;
+    let (train_f, _) = classifier.dataset_features(train, samples.max(test.len()), device)?;
+    let (mut gen_f, mut gen_p) = (Vec::new(), Vec::new());
+    let px = generated.rows * generated.cols;
+    for (k, chunk) in generated.images.chunks(500 * px).enumerate() {
+        let n = chunk.len() / px;
         let set = zoo_training::idx::ImageSet {
-            images: px,
-            labels: vec![0; chunk.len()],
-            rows: dims[2],
-            cols: dims[3],
+            images: chunk.to_vec(),
+            labels: generated.labels[k * 500..k * 500 + n].to_vec(),
+            rows: generated.rows,
+            cols: generated.cols,
         };
         let data = ImageDataset::new(&set, 0.5, 0.5);
         let (f, p) = classifier.dataset_features(&data, usize::MAX, device)?;
@@ -312,7 +350,7 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
     let fid = frechet_distance(&fit(&gen_f)?, &real).map_err(TrainError::Invalid)?;
     let floor = frechet_distance(&fit(&train_f)?, &real).map_err(TrainError::Invalid)?;
     let (digit_histogram, digit_entropy_bits, digits_covered, mean_confidence, label_accuracy) =
-        coverage(&gen_p, (classes > 0).then_some(&labels[..]));
+        coverage(&gen_p, asked);
     Ok(GanQuality {
         feature_space: "zoo seed-CNN penultimate layer (128 ReLU features); not Inception FID"
             .into(),

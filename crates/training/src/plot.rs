@@ -391,3 +391,100 @@ mod tests {
         );
     }
 }
+
+/// One panel of [`grouped_bars`]: its y-axis name and, per series, one value per group
+/// (`None`: no bar).
+pub type BarPanel<'a> = (&'a str, Vec<(&'a str, Vec<Option<f64>>)>);
+
+/// Panels stacked vertically, each a bar chart with one cluster per group (e.g. a model) and one
+/// coloured bar per series (e.g. a backend) on a log₁₀ y-axis (throughputs span decades), the
+/// value written above each bar.
+pub fn grouped_bars(
+    path: &Path,
+    title: &str,
+    groups: &[&str],
+    panels: Vec<BarPanel<'_>>,
+) -> Result<(), TrainError> {
+    const COLORS: [RGBColor; 6] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+    ];
+    let width = (160 * groups.len().max(1) as u32).max(640);
+    png(path, (width, 380 * panels.len().max(1) as u32), |root| {
+        let root = root
+            .titled(title, ("sans-serif", 22))
+            .map_err(|e| e.to_string())?;
+        let areas = root.split_evenly((panels.len().max(1), 1));
+        for (area, (name, series)) in areas.iter().zip(panels) {
+            let values = series.iter().flat_map(|(_, v)| v.iter().flatten().copied());
+            let (lo, hi) = values
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            let (lo, hi) = if hi > 0.0 {
+                (lo / 2.0, hi * 4.0)
+            } else {
+                (0.1, 10.0)
+            };
+            let n = series.len().max(1) as f64;
+            let mut chart = ChartBuilder::on(area)
+                .margin(12)
+                .x_label_area_size(30)
+                .y_label_area_size(70)
+                .build_cartesian_2d(0f64..groups.len() as f64, (lo..hi).log_scale())
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(groups.len() * 2 + 1)
+                .x_label_formatter(&|x| {
+                    let i = x.floor() as usize;
+                    if (x - i as f64 - 0.5).abs() < 1e-6 {
+                        groups.get(i).map(|g| g.to_string()).unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_desc(name)
+                .y_label_formatter(&|y| format!("{y:.0}"))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (k, (label, values)) in series.iter().enumerate() {
+                let color = COLORS[k % COLORS.len()];
+                let bars = values.iter().enumerate().filter_map(|(g, v)| {
+                    let v = v.filter(|v| v.is_finite() && *v > 0.0)?;
+                    let x0 = g as f64 + 0.1 + 0.8 * k as f64 / n;
+                    Some((x0, x0 + 0.8 / n, v))
+                });
+                let bars: Vec<_> = bars.collect();
+                chart
+                    .draw_series(
+                        bars.iter().map(|&(x0, x1, v)| {
+                            Rectangle::new([(x0, lo), (x1, v)], color.filled())
+                        }),
+                    )
+                    .map_err(|e| e.to_string())?
+                    .label(*label)
+                    .legend(move |(x, y)| {
+                        Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                    });
+                chart
+                    .draw_series(bars.iter().map(|&(x0, _, v)| {
+                        Text::new(format!("{v:.0}"), (x0, v * 1.15), ("sans-serif", 11))
+                    }))
+                    .map_err(|e| e.to_string())?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+}
