@@ -8,6 +8,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod compare;
 pub mod seq;
 
 pub use zoo_cnn as cnn;

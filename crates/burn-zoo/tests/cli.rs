@@ -694,3 +694,142 @@ fn gan_bad_input_table_quick_run_and_sampling() {
         t,
     );
 }
+
+#[test]
+fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
+    use burn_zoo::compare::{CellStatus, CompareReport, ModelKind, SCHEMA_VERSION};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let cases: [(&[&str], &str); 5] = [
+        (&["--models", "mlp,vgg"], "--models: unknown model 'vgg'"),
+        (
+            &["--backends", "cuda"],
+            "--backends: unknown backend 'cuda'",
+        ),
+        (
+            &["--tch-device", "gpu"],
+            "--tch-device: unknown device 'gpu'",
+        ),
+        (&["--bogus"], "--bogus"),
+        (
+            &["--models", "mlp", "--out", "/proc/version/x"],
+            "/proc/version",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = args.to_vec();
+        full.extend(["--no-pytorch", "--backends", "ndarray"]);
+        if args[0] == "--backends" {
+            full.truncate(full.len() - 2);
+        }
+        let (code, _, err) = run_example("compare", &full, t);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with('[')).collect();
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+    }
+
+    // No torch: the PyTorch column is skipped with a note, never a failure.
+    let (code, out, err) = run_example(
+        "compare",
+        &[
+            "--quick",
+            "--models",
+            "mlp",
+            "--backends",
+            "ndarray",
+            "--python",
+            "/nonexistent/python",
+            "--out",
+            &s("no-torch"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("PyTorch column skipped: cannot run /nonexistent/python"),
+        "{out}"
+    );
+    let r: CompareReport =
+        serde_json::from_slice(&std::fs::read(t.join("no-torch/compare.json")).unwrap()).unwrap();
+    assert!(!r.pytorch.available);
+    assert_eq!(r.results.len(), 1);
+    assert!(r.ratios.iter().all(|x| x.train_vs_pytorch.is_none()));
+
+    // The smoke run CI relies on: every model on ndarray, and PyTorch when a torch is at hand.
+    let (code, out, err) = run_example(
+        "compare",
+        &["--quick", "--backends", "ndarray", "--out", &s("quick")],
+        t,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("quick/compare.json")).unwrap()).unwrap();
+    for key in [
+        "schema_version",
+        "date",
+        "command",
+        "quick",
+        "machine",
+        "pytorch",
+        "workloads",
+        "results",
+        "ratios",
+    ] {
+        assert!(raw.get(key).is_some(), "compare.json lacks {key}");
+    }
+    let r: CompareReport = serde_json::from_value(raw).unwrap();
+    assert_eq!(r.schema_version, SCHEMA_VERSION);
+    assert!(r.quick && r.machine.cpus > 0 && r.date.len() == 10);
+    assert_eq!(r.workloads.len(), 5);
+    for m in ModelKind::ALL {
+        let c = r
+            .results
+            .iter()
+            .find(|c| c.model == m && c.backend == "ndarray")
+            .unwrap();
+        assert_eq!(c.status, CellStatus::Ok, "{c:?}");
+        assert!(c.train_samples_per_sec.unwrap() > 0.0 && c.infer_samples_per_sec.unwrap() > 0.0);
+        assert!(c.peak_rss_mb.unwrap() > 1.0);
+        let metric = c.metric.as_ref().and_then(|m| m.value).unwrap();
+        match m {
+            // Quick runs: far from converged, well above chance.
+            ModelKind::Mlp => assert!(metric >= 0.75, "mlp accuracy {metric}"),
+            ModelKind::Cnn => assert!(metric >= 0.5, "cnn accuracy {metric}"),
+            ModelKind::Rnn | ModelKind::Lstm => assert!(metric > 0.15, "{m:?} accuracy {metric}"),
+            ModelKind::Gan => assert!(metric.is_finite() && metric > 0.0, "fid {metric}"),
+        }
+        if r.pytorch.available {
+            let p = r
+                .results
+                .iter()
+                .find(|c| c.model == m && c.backend == "pytorch")
+                .unwrap();
+            assert_eq!(p.status, CellStatus::Ok, "{p:?}");
+            let ratio = r
+                .ratios
+                .iter()
+                .find(|x| x.model == m && x.backend == "ndarray")
+                .unwrap();
+            assert!(ratio.train_vs_pytorch.unwrap() > 0.0);
+            if m == ModelKind::Mlp {
+                let theirs = p.metric.as_ref().and_then(|m| m.value).unwrap();
+                assert!(
+                    (theirs - metric).abs() < 0.1,
+                    "mlp: pytorch {theirs} vs ndarray {metric}"
+                );
+            }
+        } else {
+            eprintln!("note: {}", r.pytorch.note);
+        }
+    }
+    assert!(out.contains("| model | backend |"), "{out}");
+    assert!(std::fs::read(t.join("quick/compare.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    assert!(t.join("quick/compare.md").is_file());
+}
