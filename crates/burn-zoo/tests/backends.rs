@@ -376,3 +376,51 @@ fn gan_generators_and_critics_same_outputs_on_every_backend() {
         assert!(d <= 1e-4, "{kind}: GAN outputs differ from ndarray by {d}");
     }
 }
+
+/// The vendored burn-ndarray's own kernels (vendor/README.md): tanh (a rational fit), sigmoid
+/// (one pass) and matrix products (serial below a size, in rayon above) against f64 references.
+#[test]
+fn patched_ndarray_kernels_match_f64_references() {
+    let d = Default::default();
+    let xs: Vec<f32> = (0..24_001).map(|i| -12.0 + i as f32 * 1e-3).collect();
+    let x = Tensor::<NdArray, 1>::from_data(TensorData::new(xs.clone(), [xs.len()]), &d);
+    let tanh = to_vec_f32(x.clone().tanh()).unwrap();
+    let sigmoid = to_vec_f32(burn::tensor::activation::sigmoid(x)).unwrap();
+    let (mut worst_tanh, mut worst_sigmoid) = (0f64, 0f64);
+    for ((&x, &t), &s) in xs.iter().zip(&tanh).zip(&sigmoid) {
+        let x = x as f64;
+        worst_tanh = worst_tanh.max((t as f64 - x.tanh()).abs());
+        worst_sigmoid = worst_sigmoid.max((s as f64 - 1.0 / (1.0 + (-x).exp())).abs());
+    }
+    assert!(worst_tanh < 5e-7, "tanh off by {worst_tanh}");
+    assert!(worst_sigmoid < 2e-7, "sigmoid off by {worst_sigmoid}");
+    let nan = Tensor::<NdArray, 1>::from_data(TensorData::new(vec![f32::NAN], [1]), &d);
+    assert!(to_vec_f32(nan.tanh()).unwrap()[0].is_nan());
+
+    // Small (serial) and large (parallel) batched products against a naive f64 product.
+    for [batch, m, k, n] in [[1, 3, 5, 4], [7, 9, 6, 5], [40, 64, 32, 128]] {
+        let a: Vec<f32> = (0..batch * m * k)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
+            .collect();
+        let b: Vec<f32> = (0..batch * k * n)
+            .map(|i| ((i * 53 % 97) as f32 - 48.0) / 48.0)
+            .collect();
+        let ta = Tensor::<NdArray, 3>::from_data(TensorData::new(a.clone(), [batch, m, k]), &d);
+        let tb = Tensor::<NdArray, 3>::from_data(TensorData::new(b.clone(), [batch, k, n]), &d);
+        let got = to_vec_f32(ta.matmul(tb)).unwrap();
+        for p in 0..batch {
+            for i in 0..m {
+                for j in 0..n {
+                    let want: f64 = (0..k)
+                        .map(|l| a[p * m * k + i * k + l] as f64 * b[p * k * n + l * n + j] as f64)
+                        .sum();
+                    let g = got[p * m * n + i * n + j] as f64;
+                    assert!(
+                        (g - want).abs() < 1e-4,
+                        "[{batch},{m},{k},{n}] at {p},{i},{j}: {g} vs {want}"
+                    );
+                }
+            }
+        }
+    }
+}
