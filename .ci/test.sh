@@ -43,6 +43,10 @@ step "clippy (all backends)"
 cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
 step "tests (ndarray, wgpu, tch)"
 cargo test --workspace --features "$FEATURES"
+step "compare --quick: every model on every backend and in PyTorch (smoke run)"
+COMPARE_OUT="$(mktemp -d)"
+"${CARGO_TARGET_DIR:-target}/debug/examples/compare" --quick --backends all --out "$COMPARE_OUT"
+rm -rf "$COMPARE_OUT"
 step "tests of the facade built with the default backend only"
 cargo test -p burn-zoo --lib
 step "done"
