@@ -800,7 +800,9 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
             // Quick runs: far from converged, well above chance.
             ModelKind::Mlp => assert!(metric >= 0.75, "mlp accuracy {metric}"),
             ModelKind::Cnn => assert!(metric >= 0.5, "cnn accuracy {metric}"),
-            ModelKind::Rnn | ModelKind::Lstm => assert!(metric > 0.15, "{m:?} accuracy {metric}"),
+            // 3,000 digits, 3 epochs: 0.43 (RNN) and 0.59 (LSTM) on ndarray when measured.
+            ModelKind::Rnn => assert!(metric >= 0.3, "rnn accuracy {metric}"),
+            ModelKind::Lstm => assert!(metric >= 0.4, "lstm accuracy {metric}"),
             ModelKind::Gan => assert!(metric.is_finite() && metric > 0.0, "fid {metric}"),
         }
         if r.pytorch.available {
