@@ -39,6 +39,8 @@ fn labels<Bk: Backend>(d: &impl Dataset, idx: &[usize], device: &Bk::Device) -> 
 fn classifier<M, D>(c: &mut Criterion, name: &str, model: M, data: &D, batch: usize, lr: f64)
 where
     D: Dataset,
+    D::Input<B>: Clone,
+    D::Input<Inner>: Clone,
     M: AutodiffModule<B> + Predict<B, D::Input<B>>,
     M::InnerModule: Predict<Inner, D::Input<Inner>>,
 {
