@@ -335,63 +335,6 @@ pub fn image_grid(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::ClassificationMetrics;
-    use crate::report::{EvalSummary, Metrics};
-
-    fn is_png(path: &Path) -> bool {
-        std::fs::read(path)
-            .map(|b| b.starts_with(b"\x89PNG\r\n\x1a\n") && b.len() > 2000)
-            .unwrap_or(false)
-    }
-
-    #[test]
-    fn curves_and_map_are_written_as_png() {
-        let dir = tempfile::tempdir().unwrap();
-        let history: Vec<EpochRecord> = (1..=5)
-            .map(|e| EpochRecord {
-                epoch: e,
-                lr: 0.01,
-                train_loss: 1.0 / e as f64,
-                train_accuracy: Some(0.5 + 0.05 * e as f64),
-                valid: Some(EvalSummary {
-                    loss: 1.2 / e as f64,
-                    metrics: Metrics::Classification(ClassificationMetrics {
-                        accuracy: 0.5 + 0.04 * e as f64,
-                        ..Default::default()
-                    }),
-                }),
-                train_seconds: 1.0,
-                samples_per_sec: 100.0,
-            })
-            .collect();
-        let curves = dir.path().join("curves.png");
-        training_curves(&curves, "test", &history).unwrap();
-        assert!(is_png(&curves));
-
-        let xs: Vec<f64> = (0..10).map(|i| i as f64 / 10.0).collect();
-        let p1: Vec<f32> = (0..100).map(|i| (i % 10) as f32 / 10.0).collect();
-        let points = [(0.1, 0.1, 0, 0), (0.8, 0.5, 1, 0)];
-        let map = DecisionMap {
-            xs: &xs,
-            ys: &xs,
-            p1: &p1,
-            points: &points,
-            labels: ("x1", "x2"),
-        };
-        let out = dir.path().join("map.png");
-        decision_map(&out, "map", &map).unwrap();
-        assert!(is_png(&out));
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            2,
-            "no temporary files left"
-        );
-    }
-}
-
 /// One panel of [`grouped_bars`]: its y-axis name and, per series, one value per group
 /// (`None`: no bar).
 pub type BarPanel<'a> = (&'a str, Vec<(&'a str, Vec<Option<f64>>)>);
@@ -487,4 +430,61 @@ pub fn grouped_bars(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::ClassificationMetrics;
+    use crate::report::{EvalSummary, Metrics};
+
+    fn is_png(path: &Path) -> bool {
+        std::fs::read(path)
+            .map(|b| b.starts_with(b"\x89PNG\r\n\x1a\n") && b.len() > 2000)
+            .unwrap_or(false)
+    }
+
+    #[test]
+    fn curves_and_map_are_written_as_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let history: Vec<EpochRecord> = (1..=5)
+            .map(|e| EpochRecord {
+                epoch: e,
+                lr: 0.01,
+                train_loss: 1.0 / e as f64,
+                train_accuracy: Some(0.5 + 0.05 * e as f64),
+                valid: Some(EvalSummary {
+                    loss: 1.2 / e as f64,
+                    metrics: Metrics::Classification(ClassificationMetrics {
+                        accuracy: 0.5 + 0.04 * e as f64,
+                        ..Default::default()
+                    }),
+                }),
+                train_seconds: 1.0,
+                samples_per_sec: 100.0,
+            })
+            .collect();
+        let curves = dir.path().join("curves.png");
+        training_curves(&curves, "test", &history).unwrap();
+        assert!(is_png(&curves));
+
+        let xs: Vec<f64> = (0..10).map(|i| i as f64 / 10.0).collect();
+        let p1: Vec<f32> = (0..100).map(|i| (i % 10) as f32 / 10.0).collect();
+        let points = [(0.1, 0.1, 0, 0), (0.8, 0.5, 1, 0)];
+        let map = DecisionMap {
+            xs: &xs,
+            ys: &xs,
+            p1: &p1,
+            points: &points,
+            labels: ("x1", "x2"),
+        };
+        let out = dir.path().join("map.png");
+        decision_map(&out, "map", &map).unwrap();
+        assert!(is_png(&out));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary files left"
+        );
+    }
 }
