@@ -42,7 +42,7 @@ cargo fmt --all -- --check
 step "clippy (all backends)"
 cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
 step "tests (ndarray, wgpu, tch)"
-cargo test --workspace --features "$FEATURES"
+cargo test --workspace --no-fail-fast --features "$FEATURES"
 step "compare --quick: every model on ndarray and tch and in PyTorch; the MLP on wgpu (smoke run)"
 # On lavapipe (a CPU Vulkan driver) wgpu compiles each kernel on first use: the MLP's cell takes
 # about a minute, the CNN's over ten; the backend tests check every model's outputs on wgpu.

@@ -1005,7 +1005,7 @@ mod tests {
     fn utc_dates() {
         assert_eq!(utc_date(0), "1970-01-01");
         assert_eq!(utc_date(951_782_400), "2000-02-29");
-        assert_eq!(utc_date(1_795_996_800), "2026-11-29");
+        assert_eq!(utc_date(1_795_910_400), "2026-11-29");
     }
 
     #[test]
