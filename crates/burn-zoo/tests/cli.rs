@@ -724,7 +724,10 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
             full.truncate(full.len() - 2);
         }
         let (code, _, err) = run_example("compare", &full, t);
-        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with('[')).collect();
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.starts_with('[') && !l.starts_with("note:"))
+            .collect();
         assert_ne!(code, 0, "{args:?} succeeded");
         assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
         assert!(
