@@ -12,39 +12,14 @@
 //! of the whole input and a `slice_assign` — quadratic in the sequence length. Slicing the input
 //! data (not tracked) is free.
 
-use burn::nn::{GateController, Linear, Lstm};
+use burn::nn::Lstm;
 use burn::tensor::{backend::Backend, Tensor};
+use zoo_training::sequence::stacked_gate_weights;
 
 /// Whether [`lstm_steps`] computes what `lstm.forward(x, None)` does: batch-first, forward in
 /// time, no cell clipping, separate input and forget gates.
 pub fn supports(lstm: &Lstm<impl Backend>) -> bool {
     lstm.batch_first && !lstm.reverse && lstm.clip.is_none() && !lstm.input_forget
-}
-
-/// The gates' hidden weights, input weights and summed biases stacked by rows (read against
-/// `[h, x, 1]`), the gates side by side in columns.
-fn stacked<B: Backend>(
-    gates: &[&GateController<B>],
-    hidden: usize,
-    device: &B::Device,
-) -> Tensor<B, 2> {
-    let bias = |l: &Linear<B>| l.bias.as_ref().map(|b| b.val());
-    let column = |g: &GateController<B>| {
-        let b = match (bias(&g.input_transform), bias(&g.hidden_transform)) {
-            (Some(a), Some(b)) => a + b,
-            (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => Tensor::zeros([hidden], device),
-        };
-        Tensor::cat(
-            vec![
-                g.hidden_transform.weight.val(),
-                g.input_transform.weight.val(),
-                b.unsqueeze_dim(0),
-            ],
-            0,
-        )
-    };
-    Tensor::cat(gates.iter().map(|g| column(g)).collect(), 1)
 }
 
 /// The hidden state after each step of `x` (`[batch, time, input]`, from zero states), as
@@ -53,12 +28,11 @@ pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 
     let [batch, time, d_input] = x.dims();
     let h = lstm.d_hidden;
     let device = x.device();
-    let w_gates = stacked(
+    let w_gates = stacked_gate_weights(
         &[&lstm.input_gate, &lstm.forget_gate, &lstm.output_gate],
-        h,
         &device,
     );
-    let w_cell = stacked(&[&lstm.cell_gate], h, &device);
+    let w_cell = stacked_gate_weights(&[&lstm.cell_gate], &device);
     let ones = Tensor::ones([batch, 1], &device);
     let mut hidden = Tensor::zeros([batch, h], &device);
     let mut cell = Tensor::zeros([batch, h], &device);

@@ -11,6 +11,7 @@
 
 use burn::nn::Rnn;
 use burn::tensor::{backend::Backend, Tensor};
+use zoo_training::sequence::stacked_gate_weights;
 
 /// Whether [`rnn_steps`] computes what `rnn.forward(x, None)` does: batch-first, forward in
 /// time, no state clipping.
@@ -24,22 +25,8 @@ pub fn rnn_steps<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 2>>
     let [batch, time, d_input] = x.dims();
     let hidden = rnn.d_hidden;
     let device = x.device();
-    let bias = |l: &burn::nn::Linear<B>| l.bias.as_ref().map(|b| b.val());
-    let gate = &rnn.gate;
-    let b = match (bias(&gate.input_transform), bias(&gate.hidden_transform)) {
-        (Some(a), Some(b)) => a + b,
-        (Some(a), None) | (None, Some(a)) => a,
-        (None, None) => Tensor::zeros([hidden], &device),
-    };
     // Rows: the recurrent weight, the input weight, the bias (read against a column of ones).
-    let w = Tensor::cat(
-        vec![
-            gate.hidden_transform.weight.val(),
-            gate.input_transform.weight.val(),
-            b.unsqueeze_dim(0),
-        ],
-        0,
-    );
+    let w = stacked_gate_weights(&[&rnn.gate], &device);
     let ones = Tensor::ones([batch, 1], &device);
     let mut h = Tensor::zeros([batch, hidden], &device);
     let mut steps: Vec<Tensor<B, 2>> = Vec::with_capacity(time);

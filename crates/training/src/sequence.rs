@@ -215,6 +215,34 @@ pub fn reverse_within_lengths<B: Backend>(x: Tensor<B, 3>, lengths: &[usize]) ->
         .reshape([batch, time, features])
 }
 
+/// The weights of recurrent gates (`nn::GateController`s) stacked for one product per step
+/// against `[h_{t-1}, x_t, 1]`: rows are each gate's hidden weight, input weight and summed
+/// input + hidden bias; the gates sit side by side in columns. `zoo_rnn::fused` and
+/// `zoo_lstm::fused` compute Burn's RNN and LSTM with it.
+pub fn stacked_gate_weights<B: Backend>(
+    gates: &[&burn::nn::GateController<B>],
+    device: &B::Device,
+) -> Tensor<B, 2> {
+    let bias = |l: &burn::nn::Linear<B>| l.bias.as_ref().map(|b| b.val());
+    let column = |g: &burn::nn::GateController<B>| {
+        let [_, out] = g.hidden_transform.weight.dims();
+        let b = match (bias(&g.input_transform), bias(&g.hidden_transform)) {
+            (Some(a), Some(b)) => a + b,
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => Tensor::zeros([out], device),
+        };
+        Tensor::cat(
+            vec![
+                g.hidden_transform.weight.val(),
+                g.input_transform.weight.val(),
+                b.unsqueeze_dim(0),
+            ],
+            0,
+        )
+    };
+    Tensor::cat(gates.iter().map(|g| column(g)).collect(), 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
