@@ -95,6 +95,10 @@ struct Cli {
     /// Epoch checkpoints to keep (newest); 0 keeps all.
     #[arg(long)]
     keep_checkpoints: Option<usize>,
+    /// Skip (and count in report.json) a step whose discriminator or generator loss is NaN or
+    /// infinite instead of stopping the run.
+    #[arg(long)]
+    skip_nonfinite: bool,
     /// Generated images for the quality metrics after training (0: skip them).
     #[arg(long)]
     quality_samples: Option<usize>,
@@ -283,6 +287,7 @@ fn build(cli: &Cli) -> Result<GanJob, String> {
     if let Some(v) = cli.keep_checkpoints {
         t.keep_checkpoints = v;
     }
+    t.skip_nonfinite |= cli.skip_nonfinite;
     match &mut t.objective {
         GanObjective::Bce {
             generator,

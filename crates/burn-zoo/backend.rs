@@ -119,6 +119,19 @@ pub struct BackendInfo {
     pub float: &'static str,
 }
 
+/// The name of `B`'s float element type as checkpoints record it (`f32`, `f16`, ...): a
+/// checkpoint written with one is refused by a run with another.
+pub fn float_name<B: burn::tensor::backend::Backend>() -> &'static str {
+    use burn::tensor::{DType, Element};
+    match <B::FloatElem as Element>::dtype() {
+        DType::F64 => "f64",
+        DType::F32 | DType::Flex32 => "f32",
+        DType::F16 => "f16",
+        DType::BF16 => "bf16",
+        _ => "other",
+    }
+}
+
 /// Why a backend could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum BackendError {
@@ -187,7 +200,7 @@ pub fn dispatch<R: Run>(
                 let info = BackendInfo {
                     kind,
                     device: "cpu".into(),
-                    float: "f32",
+                    float: float_name::<NdArrayBackend>(),
                 };
                 Ok(job.run::<NdArrayBackend>(Default::default(), info))
             }
@@ -213,7 +226,7 @@ pub fn dispatch<R: Run>(
                 let info = BackendInfo {
                     kind,
                     device: name,
-                    float: "f32",
+                    float: float_name::<WgpuBackend>(),
                 };
                 Ok(job.run::<WgpuBackend>(dev, info))
             }
@@ -244,7 +257,7 @@ pub fn dispatch<R: Run>(
                 let info = BackendInfo {
                     kind,
                     device: name,
-                    float: "f32",
+                    float: float_name::<TchBackend>(),
                 };
                 Ok(job.run::<TchBackend>(dev, info))
             }

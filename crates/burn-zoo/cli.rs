@@ -12,10 +12,11 @@ use zoo_training::{
 use crate::backend::{BackendKind, DeviceSpec};
 
 /// Parses the command line; a bad flag prints one line (`error: ...`) and exits with status 2.
-/// `--help` and `--version` print as usual. Also applies [`crate::tune_allocator`], as this is
-/// the first thing every example does.
+/// `--help` and `--version` print as usual. Also applies [`crate::tune_allocator`] and
+/// [`install_signal_handlers`], as this is the first thing every example does.
 pub fn parse_or_exit<C: Parser>() -> C {
     crate::tune_allocator();
+    install_signal_handlers();
     match C::try_parse() {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(),
@@ -27,8 +28,23 @@ pub fn parse_or_exit<C: Parser>() -> C {
     }
 }
 
+/// Ctrl-C and SIGTERM stop a run after its current batch, with a checkpoint (a second one
+/// exits at once; see [`zoo_training::interrupt`]). A write past the file-size limit
+/// (`ulimit -f`) fails with an error instead of killing the process with SIGXFSZ, so it is
+/// reported like a full disk.
+pub fn install_signal_handlers() {
+    if let Err(e) = zoo_training::interrupt::install() {
+        eprintln!("warning: Ctrl-C will not stop cleanly: {e}");
+    }
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Turns a job's outcome into the process exit: `error: ...` on one line and status 1 for a
-/// failed run, status 2 for a backend that cannot be used or a bad flag (`bad_flags`).
+/// failed run, 130 for a run stopped by Ctrl-C/SIGTERM, 2 for a backend that cannot be used
+/// or a bad flag (`bad_flags`).
 pub fn exit_code<E: std::fmt::Display>(
     outcome: Result<Result<(), E>, crate::backend::BackendError>,
 ) -> std::process::ExitCode {
@@ -36,7 +52,11 @@ pub fn exit_code<E: std::fmt::Display>(
         Ok(Ok(())) => std::process::ExitCode::SUCCESS,
         Ok(Err(e)) => {
             eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
+            if zoo_training::interrupt::requested() {
+                std::process::ExitCode::from(zoo_training::interrupt::EXIT_STATUS)
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
         Err(e) => bad_flags(e),
     }
@@ -120,6 +140,10 @@ pub struct TrainArgs {
     /// Epoch checkpoints to keep (newest); 0 keeps all.
     #[arg(long)]
     pub keep_checkpoints: Option<usize>,
+    /// Skip (and count in report.json) a batch whose loss is NaN or infinite instead of
+    /// stopping the run.
+    #[arg(long)]
+    pub skip_nonfinite: bool,
 }
 
 /// A `--batch-size` value.
@@ -206,6 +230,7 @@ impl TrainArgs {
         if let Some(v) = self.keep_checkpoints {
             c.keep_checkpoints = v;
         }
+        c.skip_nonfinite |= self.skip_nonfinite;
         c.validate()?;
         Ok(c)
     }

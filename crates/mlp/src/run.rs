@@ -339,6 +339,80 @@ mod tests {
     }
 
     #[test]
+    fn nonfinite_loss_stops_naming_the_step_or_is_skipped_and_counted() {
+        use zoo_training::{FeatureDataset, ProgressMode, Targets};
+        let device = Default::default();
+        let data = |poison: bool| {
+            let mut x: Vec<f32> = (0..32).map(|i| (i as f32 * 0.37).sin()).collect();
+            if poison {
+                x[10] = f32::NAN; // sample 5
+            }
+            let y = (0..16).map(|i| i % 2).collect();
+            FeatureDataset::new(x, 2, Targets::Classes(y)).unwrap()
+        };
+        let model_cfg = MlpJob::seed().model.with_input(2).with_output(2);
+        let train = |cfg: &TrainConfig, poison: bool, dir: &ArtifactDir, resume: bool| {
+            let spec = RunSpec {
+                cfg,
+                objective: Objective::Classification { num_classes: 2 },
+                model_id: ModelId::new("mlp", &model_cfg, "f32"),
+                info: RunInfo {
+                    model: "mlp".into(),
+                    backend: "ndarray".into(),
+                    device: "cpu".into(),
+                    dataset: "poisoned".into(),
+                },
+                config: serde_json::Value::Null,
+                artifacts: Some(dir),
+                resume,
+                progress: ProgressMode::Quiet,
+                target_scaler: None,
+            };
+            fit(
+                model_cfg.init::<B>(&device),
+                &data(poison),
+                None,
+                None,
+                spec,
+                &device,
+            )
+        };
+        let mut cfg = TrainConfig {
+            epochs: 1,
+            batch_size: 4,
+            ..Default::default()
+        };
+        // One clean epoch, then the poisoned sample: stop at epoch 2, naming the checkpoint.
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ArtifactDir::prepare(tmp.path(), Mode::Fresh).unwrap();
+        train(&cfg, false, &dir, false).unwrap();
+        cfg.epochs = 3;
+        let err = train(&cfg, true, &dir, true).err().unwrap().to_string();
+        assert!(
+            err.starts_with("loss is NaN at epoch 2, step ") && err.contains("epoch-00001.ckpt"),
+            "{err}"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.report()).unwrap()).unwrap();
+        assert_eq!(report["status"], "diverged");
+        assert_eq!(report["epochs_completed"], 1);
+
+        // --skip-nonfinite: the poisoned batch (one of four per epoch) is skipped every epoch.
+        cfg.skip_nonfinite = true;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = ArtifactDir::prepare(tmp.path(), Mode::Fresh).unwrap();
+        let out = train(&cfg, true, &dir, false).unwrap();
+        assert_eq!(out.report.skipped_nonfinite, 3);
+        assert_eq!(out.report.epochs_completed, 3);
+        assert!(params(&out.model).iter().all(|v| v.is_finite()));
+        assert!(out.report.history.iter().all(|e| e.train_loss.is_finite()));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.report()).unwrap()).unwrap();
+        assert_eq!(report["skipped_nonfinite"], 3);
+        assert_eq!(report["status"], "finished");
+    }
+
+    #[test]
     fn resume_without_checkpoint_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let a = ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap();

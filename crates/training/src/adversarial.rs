@@ -28,11 +28,12 @@ use crate::checkpoint::{
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::data::Dataset;
 use crate::images::ImageDataset;
+use crate::interrupt;
 use crate::optim::ZooOptimizer;
 use crate::plot::{image_grid, Tile};
 use crate::progress::{Progress, ProgressMode};
 use crate::report::{Environment, RunInfo, RunStatus};
-use crate::train::{derive_seed, to_vec_f32};
+use crate::train::{derive_seed, step_stream, to_vec_f32};
 use crate::train_error::TrainError;
 
 /// A network that turns latent vectors (and, when conditional, one-hot labels) into images in
@@ -269,6 +270,10 @@ pub struct GanTrainConfig {
     pub n_critic: usize,
     /// How many epoch checkpoints to keep (the newest); `0` keeps all.
     pub keep_checkpoints: usize,
+    /// Skip a step whose discriminator or generator loss is NaN or infinite (no update of
+    /// that network; counted in `report.json`) instead of stopping the run.
+    #[serde(default)]
+    pub skip_nonfinite: bool,
 }
 
 impl Default for GanTrainConfig {
@@ -285,6 +290,7 @@ impl Default for GanTrainConfig {
             objective: GanObjective::bce(),
             n_critic: 1,
             keep_checkpoints: 2,
+            skip_nonfinite: false,
         }
     }
 }
@@ -363,6 +369,9 @@ pub struct GanReport {
     pub train_samples: usize,
     /// Per-epoch losses and discriminator outputs.
     pub history: Vec<GanEpochRecord>,
+    /// Network updates skipped because their loss was NaN or infinite (`--skip-nonfinite`).
+    #[serde(default)]
+    pub skipped_nonfinite: usize,
     /// Sample quality measured after training (filled by the caller, e.g. zoo-gan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<serde_json::Value>,
@@ -412,6 +421,28 @@ struct GanLoopState {
     epoch: usize,
     history: Vec<GanEpochRecord>,
     wall_time_secs: f64,
+    /// The epoch in progress when a stop was asked for (`None` at epoch boundaries).
+    #[serde(default)]
+    partial: Option<GanPartialEpoch>,
+    /// Network updates skipped for a non-finite loss (`--skip-nonfinite`), all epochs.
+    #[serde(default)]
+    skipped_nonfinite: usize,
+}
+
+/// How far an interrupted epoch got, so a resumed run finishes it exactly as an
+/// uninterrupted one would.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct GanPartialEpoch {
+    /// Batches done.
+    steps: usize,
+    /// Running sums of D loss, D(x), D(G(z)) and G loss.
+    sums: [f64; 4],
+    d_steps: usize,
+    g_steps: usize,
+    /// Seconds of training spent on the epoch so far.
+    train_seconds: f64,
+    /// Position of the epoch's noise and label stream (ChaCha words).
+    rng_word_pos: u64,
 }
 
 /// Clamps every trainable parameter of `module` to `[-clip, clip]` (batch-norm running
@@ -563,10 +594,15 @@ where
     let (g_params, d_params) = (g.num_params(), d.num_params());
     let mut progress = Progress::new(spec.progress, cfg.epochs);
     if spec.resume {
-        progress.note(&format!(
-            "resuming after epoch {} of {}",
-            state.epoch, cfg.epochs
-        ));
+        progress.note(&match &state.partial {
+            Some(p) => format!(
+                "resuming epoch {} of {} at step {} of {steps}",
+                state.epoch + 1,
+                cfg.epochs,
+                p.steps + 1
+            ),
+            None => format!("resuming after epoch {} of {}", state.epoch, cfg.epochs),
+        });
     }
     let (grid_z, grid_labels) = fixed_grid_inputs(cfg.seed, latent, classes);
     let (clip, penalty) = match cfg.objective {
@@ -590,6 +626,7 @@ where
             discriminator_params: d_params,
             train_samples: n,
             history: state.history.clone(),
+            skipped_nonfinite: state.skipped_nonfinite,
             quality: None,
             train_samples_per_sec: if secs > 0.0 { samples / secs } else { 0.0 },
             wall_time_secs: state.wall_time_secs,
@@ -600,20 +637,67 @@ where
     };
     let labels_of = |idx: &[usize]| -> Vec<usize> { idx.iter().map(|&i| data.label(i)).collect() };
 
+    let save_checkpoint = |g: &G,
+                           d: &D,
+                           opt_g: &ZooOptimizer<G, B>,
+                           opt_d: &ZooOptimizer<D, B>,
+                           state: &GanLoopState,
+                           epoch: usize,
+                           dir: &ArtifactDir|
+     -> Result<std::path::PathBuf, TrainError> {
+        let records = (
+            pack_records(&[
+                &module_to_bytes::<B, G>(g.clone())?,
+                &module_to_bytes::<B, D>(d.clone())?,
+            ]),
+            pack_records(&[
+                &opt_g.to_bytes().map_err(TrainError::Backend)?,
+                &opt_d.to_bytes().map_err(TrainError::Backend)?,
+            ]),
+        );
+        write_epoch_checkpoint(
+            dir,
+            &spec.model_id,
+            epoch,
+            state,
+            records,
+            cfg.keep_checkpoints,
+        )
+    };
+
     while state.epoch < cfg.epochs {
         let epoch = state.epoch + 1;
-        B::seed(device, derive_seed(cfg.seed, epoch as u64));
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
             cfg.seed,
             1 << 32 | epoch as u64,
         )));
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(cfg.seed, 2 << 32 | epoch as u64));
+        let mut part = state.partial.take().unwrap_or_default();
+        rng.set_word_pos(part.rng_word_pos as u128);
         progress.start_epoch(epoch, cfg.epochs, steps);
         let t0 = Instant::now();
-        let mut sums = [0f64; 4]; // d_loss, d_real, d_fake, g_loss
-        let (mut d_steps, mut g_steps) = (0usize, 0usize);
-        for (step, idx) in order.chunks_exact(cfg.batch_size).enumerate() {
+        let diverged = |state: &GanLoopState, loss: f32, step: usize| {
+            if let Some(dir) = spec.artifacts {
+                let mut state = state.clone();
+                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
+                write_json(&dir.report(), &report_of(&state, RunStatus::Diverged))?;
+            }
+            Err(TrainError::NonFinite {
+                loss: loss as f64,
+                epoch,
+                step,
+                last_checkpoint: spec
+                    .artifacts
+                    .and_then(|a| a.checkpoints().ok()?.pop().map(|c| c.1)),
+            })
+        };
+        for (step, idx) in order
+            .chunks_exact(cfg.batch_size)
+            .enumerate()
+            .skip(part.steps)
+        {
+            B::seed(device, derive_seed(cfg.seed, step_stream(epoch, step)));
             let b = idx.len();
             // Discriminator / critic step.
             let real = data.inputs::<B>(idx, device);
@@ -645,25 +729,22 @@ where
                 ],
                 0,
             ))?;
-            if !stats[0].is_finite() {
-                return Err(TrainError::NonFinite {
-                    loss: stats[0] as f64,
-                    epoch,
-                    step: step + 1,
-                    last_checkpoint: spec
-                        .artifacts
-                        .and_then(|a| a.checkpoints().ok()?.pop().map(|c| c.1)),
-                });
+            part.steps = step + 1;
+            if stats[0].is_finite() {
+                for k in 0..3 {
+                    part.sums[k] += stats[k] as f64;
+                }
+                let grads = GradientsParams::from_grads(d_loss.backward(), &d);
+                d = opt_d.step(cfg.discriminator.lr, d, grads);
+                if let Some(c) = clip {
+                    d = clip_weights(d, c);
+                }
+                part.d_steps += 1;
+            } else if cfg.skip_nonfinite {
+                state.skipped_nonfinite += 1;
+            } else {
+                return diverged(&state, stats[0], step + 1);
             }
-            for k in 0..3 {
-                sums[k] += stats[k] as f64;
-            }
-            let grads = GradientsParams::from_grads(d_loss.backward(), &d);
-            d = opt_d.step(cfg.discriminator.lr, d, grads);
-            if let Some(c) = clip {
-                d = clip_weights(d, c);
-            }
-            d_steps += 1;
 
             // Generator step.
             let mut shown = stats[0] as f64;
@@ -676,16 +757,45 @@ where
                 let g_loss = cfg
                     .objective
                     .generator_loss(d.logits(g.generate(z, cond.clone()), cond));
-                let value = to_vec_f32(g_loss.clone().detach().inner())?[0] as f64;
-                sums[3] += value;
-                shown = value;
-                let grads = GradientsParams::from_grads(g_loss.backward(), &g);
-                g = opt_g.step(cfg.generator.lr, g, grads);
-                g_steps += 1;
+                let value = to_vec_f32(g_loss.clone().detach().inner())?[0];
+                if value.is_finite() {
+                    part.sums[3] += value as f64;
+                    shown = value as f64;
+                    let grads = GradientsParams::from_grads(g_loss.backward(), &g);
+                    g = opt_g.step(cfg.generator.lr, g, grads);
+                    part.g_steps += 1;
+                } else if cfg.skip_nonfinite {
+                    state.skipped_nonfinite += 1;
+                } else {
+                    return diverged(&state, value, step + 1);
+                }
             }
             progress.step(shown);
+            if interrupt::requested() {
+                part.train_seconds += t0.elapsed().as_secs_f64();
+                part.rng_word_pos = u64::try_from(rng.get_word_pos()).unwrap_or(u64::MAX);
+                state.partial = Some(part);
+                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
+                let mut checkpoint = None;
+                if let Some(dir) = spec.artifacts {
+                    checkpoint = Some(save_checkpoint(&g, &d, &opt_g, &opt_d, &state, epoch, dir)?);
+                    write_json(&dir.report(), &report_of(&state, RunStatus::Interrupted))?;
+                }
+                return Err(TrainError::Interrupted {
+                    epoch,
+                    step: step + 1,
+                    checkpoint,
+                });
+            }
         }
-        let train_seconds = t0.elapsed().as_secs_f64();
+        if part.d_steps == 0 {
+            return Err(TrainError::Invalid(format!(
+                "every discriminator step of epoch {epoch} had a non-finite loss \
+                 (--skip-nonfinite skipped them all)"
+            )));
+        }
+        let (sums, d_steps, g_steps) = (part.sums, part.d_steps, part.g_steps);
+        let train_seconds = part.train_seconds + t0.elapsed().as_secs_f64();
         let record = GanEpochRecord {
             epoch,
             d_loss: sums[0] / d_steps.max(1) as f64,
@@ -711,24 +821,7 @@ where
                 dims,
                 (classes > 0).then_some(&grid_labels[..]),
             )?;
-            let records = (
-                pack_records(&[
-                    &module_to_bytes::<B, G>(g.clone())?,
-                    &module_to_bytes::<B, D>(d.clone())?,
-                ]),
-                pack_records(&[
-                    &opt_g.to_bytes().map_err(TrainError::Backend)?,
-                    &opt_d.to_bytes().map_err(TrainError::Backend)?,
-                ]),
-            );
-            write_epoch_checkpoint(
-                dir,
-                &spec.model_id,
-                epoch,
-                &state,
-                records,
-                cfg.keep_checkpoints,
-            )?;
+            save_checkpoint(&g, &d, &opt_g, &opt_d, &state, epoch, dir)?;
             write_json(&dir.report(), &report_of(&state, RunStatus::Running))?;
         }
     }

@@ -40,6 +40,17 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     result.map_err(io)
 }
 
+/// The writer's process id when `name` is one of [`atomic_write`]'s temporary files
+/// (`.NAME.tmp-PID`).
+fn stale_temp_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (stem, pid) = rest.rsplit_once(".tmp-")?;
+    if stem.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    pid.parse().ok()
+}
+
 /// Serialises `value` as pretty JSON and writes it atomically.
 pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), TrainError> {
     let mut bytes = serde_json::to_vec_pretty(value)
@@ -99,6 +110,7 @@ impl ArtifactDir {
         })?;
         let _ = fs::remove_file(&probe);
         let dir = Self { root };
+        dir.remove_stale_temp_files();
         let earlier = dir.checkpoints()?;
         match mode {
             Mode::Fresh if !earlier.is_empty() || dir.report().exists() => {
@@ -115,6 +127,26 @@ impl ArtifactDir {
             _ => {}
         }
         Ok(dir)
+    }
+
+    /// Removes the temporary files [`atomic_write`] leaves behind when its process is killed
+    /// mid-write (`.NAME.tmp-PID` whose process is gone). Nothing else is touched.
+    fn remove_stale_temp_files(&self) {
+        for dir in [self.root.clone(), self.root.join("checkpoints")] {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = stale_temp_pid(&name) {
+                    let alive =
+                        pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists();
+                    if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+                        let _ = fs::remove_file(entry.path());
+                    }
+                }
+            }
+        }
     }
 
     /// The directory itself.
@@ -231,6 +263,31 @@ mod tests {
             .map(|(e, _)| e)
             .collect();
         assert_eq!(left, vec![3, 10]);
+    }
+
+    #[test]
+    fn stale_temp_files_of_dead_writers_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = ArtifactDir::prepare(dir.path(), Mode::Fresh).unwrap();
+        // pid_max is at most 2^22 on Linux: this writer cannot be alive.
+        let dead = a.root().join("checkpoints/.epoch-00001.ckpt.tmp-99999999");
+        let live = a
+            .root()
+            .join(format!(".report.json.tmp-{}", std::process::id()));
+        let user = ["notes.tmp-1", ".tmp-5", ".x.tmp-12ab", ".hidden"];
+        fs::write(&dead, b"half").unwrap();
+        fs::write(&live, b"writing").unwrap();
+        for u in user {
+            fs::write(a.path(u), b"mine").unwrap();
+        }
+        ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
+        for u in user {
+            assert!(a.path(u).exists(), "{u} was removed");
+        }
+        assert_eq!(stale_temp_pid(".model.mpk.tmp-42"), Some(42));
+        assert_eq!(stale_temp_pid("model.mpk.tmp-42"), None);
     }
 
     #[test]

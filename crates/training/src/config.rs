@@ -106,6 +106,10 @@ pub struct TrainConfig {
     pub eval_batch_size: usize,
     /// How many epoch checkpoints to keep (the newest ones); `0` keeps all.
     pub keep_checkpoints: usize,
+    /// Skip a batch whose loss is NaN or infinite (no update; counted in `report.json`)
+    /// instead of stopping the run.
+    #[serde(default)]
+    pub skip_nonfinite: bool,
 }
 
 fn default_beta2() -> f64 {
@@ -133,6 +137,7 @@ impl Default for TrainConfig {
             seed: 42,
             eval_batch_size: 1024,
             keep_checkpoints: 3,
+            skip_nonfinite: false,
         }
     }
 }

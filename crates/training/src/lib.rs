@@ -14,6 +14,7 @@ pub mod error;
 pub mod forecast;
 pub mod idx;
 pub mod images;
+pub mod interrupt;
 pub mod metrics;
 pub mod numpy_rng;
 pub mod optim;

@@ -62,8 +62,10 @@ pub enum RunStatus {
     Finished,
     /// Stopped early by the patience rule; the best weights were restored.
     EarlyStopped,
-    /// Stopped by the user.
+    /// Stopped by the user (Ctrl-C / SIGTERM) after a batch; a checkpoint holds where it was.
     Interrupted,
+    /// Stopped at a non-finite loss (without `--skip-nonfinite`).
+    Diverged,
 }
 
 /// Where and on what a run happened.
@@ -103,6 +105,9 @@ pub struct Report {
     pub history: Vec<EpochRecord>,
     /// Test-set evaluation of the final model.
     pub test: Option<EvalSummary>,
+    /// Training batches skipped because their loss was NaN or infinite (`--skip-nonfinite`).
+    #[serde(default)]
+    pub skipped_nonfinite: usize,
     /// Mean training throughput over all epochs (samples per second, evaluation excluded).
     pub train_samples_per_sec: f64,
     /// Wall time of the whole run in seconds (all sessions, when resumed).

@@ -26,6 +26,7 @@ use crate::checkpoint::{
 };
 use crate::config::{Monitor, TrainConfig};
 use crate::data::{Dataset, Objective, Predict, TargetTensor, Targets};
+use crate::interrupt;
 use crate::metrics::{classification_metrics, regression_metrics, ConfusionMatrix};
 use crate::optim::{Schedule, ZooOptimizer};
 use crate::preprocess::StandardScaler;
@@ -134,6 +135,36 @@ struct LoopState {
     bad_epochs: usize,
     wall_time_secs: f64,
     stopped_early: bool,
+    /// The epoch in progress when a stop was asked for (`None` at epoch boundaries).
+    #[serde(default)]
+    partial: Option<PartialEpoch>,
+    /// Batches skipped for a non-finite loss (`--skip-nonfinite`), all epochs.
+    #[serde(default)]
+    skipped_nonfinite: usize,
+}
+
+/// How far an interrupted epoch got: the batches done and their running sums, so a resumed
+/// run finishes the epoch exactly as an uninterrupted one would.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct PartialEpoch {
+    /// Batches done (trained or skipped).
+    steps: usize,
+    /// Sum of per-sample losses over the trained batches.
+    loss_sum: f64,
+    /// Correct training predictions (classification).
+    correct: i64,
+    /// Samples in the trained batches.
+    samples: usize,
+    /// Seconds of training spent on the epoch so far.
+    train_seconds: f64,
+    /// Learning rate of the last step done.
+    lr: f64,
+}
+
+/// The backend RNG stream of one training step. Seeding per step (not per epoch) lets a run
+/// stopped mid-epoch resume with the same dropout masks it would have drawn.
+pub fn step_stream(epoch: usize, step: usize) -> u64 {
+    3 << 60 | (epoch as u64) << 28 | step as u64
 }
 
 /// SplitMix64 of `seed` and `stream`: independent, reproducible seeds per epoch and purpose.
@@ -356,17 +387,22 @@ where
                 best = Some(load_module::<B, M>(model.clone(), &best_path, device)?);
             }
         }
-        schedule.skip(state.iteration);
+        schedule.skip(state.iteration + state.partial.as_ref().map_or(0, |p| p.steps));
         last_checkpoint = Some(path);
     }
 
     let param_count = model.num_params();
     let mut progress = Progress::new(spec.progress, cfg.epochs);
     if spec.resume {
-        progress.note(&format!(
-            "resuming after epoch {} of {}",
-            state.epoch, cfg.epochs
-        ));
+        progress.note(&match &state.partial {
+            Some(p) => format!(
+                "resuming epoch {} of {} at step {} of {steps_per_epoch}",
+                state.epoch + 1,
+                cfg.epochs,
+                p.steps + 1
+            ),
+            None => format!("resuming after epoch {} of {}", state.epoch, cfg.epochs),
+        });
     }
     let loss_fn = Loss::<B>::new(spec.objective, device);
     let classification = matches!(spec.objective, Objective::Classification { .. });
@@ -392,6 +428,7 @@ where
             },
             history: state.history.clone(),
             test: test_summary,
+            skipped_nonfinite: state.skipped_nonfinite,
             train_samples_per_sec: if secs > 0.0 { samples / secs } else { 0.0 },
             wall_time_secs: state.wall_time_secs,
             config: spec.config.clone(),
@@ -402,7 +439,6 @@ where
 
     while state.epoch < cfg.epochs && !state.stopped_early {
         let epoch = state.epoch + 1;
-        B::seed(device, derive_seed(cfg.seed, epoch as u64));
         let mut order: Vec<usize> = (0..n).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
             cfg.seed,
@@ -411,23 +447,41 @@ where
 
         progress.start_epoch(epoch, cfg.epochs, steps_per_epoch);
         let t0 = Instant::now();
-        let (mut loss_sum, mut correct, mut lr) = (0.0f64, 0i64, cfg.lr);
-        for (step, idx) in order.chunks(batch_size).enumerate() {
+        let mut part = state.partial.take().unwrap_or_default();
+        let mut lr = if part.steps > 0 { part.lr } else { cfg.lr };
+        for (step, idx) in order.chunks(batch_size).enumerate().skip(part.steps) {
+            B::seed(device, derive_seed(cfg.seed, step_stream(epoch, step)));
             lr = schedule.step();
+            part.lr = lr;
             let output = model.predict(train.train_inputs::<B>(idx, epoch, device));
             let targets = train.targets().tensor::<B>(idx, device);
-            if let (true, TargetTensor::Classes(t)) = (classification, &targets) {
-                let pred = output.clone().argmax(1).squeeze_dim::<1>(1);
-                correct += pred
-                    .equal(t.clone())
-                    .int()
-                    .sum()
-                    .into_scalar()
-                    .elem::<i64>();
-            }
+            let batch_correct = match (classification, &targets) {
+                (true, TargetTensor::Classes(t)) => {
+                    let pred = output.clone().argmax(1).squeeze_dim::<1>(1);
+                    pred.equal(t.clone())
+                        .int()
+                        .sum()
+                        .into_scalar()
+                        .elem::<i64>()
+                }
+                _ => 0,
+            };
             let loss = loss_fn.forward(output, targets)?;
             let loss_value = loss.clone().into_scalar().elem::<f64>();
-            if !loss_value.is_finite() {
+            part.steps = step + 1;
+            if loss_value.is_finite() {
+                part.loss_sum += loss_value * idx.len() as f64;
+                part.correct += batch_correct;
+                part.samples += idx.len();
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(lr, model, grads);
+            } else if cfg.skip_nonfinite {
+                state.skipped_nonfinite += 1;
+            } else {
+                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
+                if let Some(dir) = spec.artifacts {
+                    write_json(&dir.report(), &report_of(&state, RunStatus::Diverged, None))?;
+                }
                 return Err(TrainError::NonFinite {
                     loss: loss_value,
                     epoch,
@@ -435,12 +489,47 @@ where
                     last_checkpoint,
                 });
             }
-            loss_sum += loss_value * idx.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
             progress.step(loss_value);
+            if interrupt::requested() {
+                part.train_seconds += t0.elapsed().as_secs_f64();
+                state.partial = Some(part);
+                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
+                let mut checkpoint = None;
+                if let Some(dir) = spec.artifacts {
+                    let records = (
+                        module_to_bytes::<B, M>(model.clone())?,
+                        optim.to_bytes().map_err(TrainError::Backend)?,
+                    );
+                    checkpoint = Some(write_epoch_checkpoint(
+                        dir,
+                        &spec.model_id,
+                        epoch,
+                        &state,
+                        records,
+                        cfg.keep_checkpoints,
+                    )?);
+                    write_json(
+                        &dir.report(),
+                        &report_of(&state, RunStatus::Interrupted, None),
+                    )?;
+                }
+                return Err(TrainError::Interrupted {
+                    epoch,
+                    step: step + 1,
+                    checkpoint,
+                });
+            }
         }
-        let train_seconds = t0.elapsed().as_secs_f64();
+        if part.samples == 0 {
+            return Err(TrainError::Invalid(format!(
+                "every batch of epoch {epoch} had a non-finite loss (--skip-nonfinite skipped \
+                 them all); last good checkpoint: {}",
+                last_checkpoint
+                    .as_ref()
+                    .map_or("none".into(), |p| p.display().to_string())
+            )));
+        }
+        let train_seconds = part.train_seconds + t0.elapsed().as_secs_f64();
 
         let valid_summary = match valid {
             Some(v) => Some(
@@ -461,8 +550,8 @@ where
         let record = EpochRecord {
             epoch,
             lr,
-            train_loss: loss_sum / n as f64,
-            train_accuracy: classification.then(|| correct as f64 / n as f64),
+            train_loss: part.loss_sum / part.samples as f64,
+            train_accuracy: classification.then(|| part.correct as f64 / part.samples as f64),
             valid: valid_summary.clone(),
             train_seconds,
             samples_per_sec: n as f64 / train_seconds.max(1e-9),

@@ -44,6 +44,20 @@ pub enum TrainError {
         /// The newest checkpoint written before it happened.
         last_checkpoint: Option<PathBuf>,
     },
+    /// A stop was asked for (Ctrl-C, SIGTERM or [`crate::interrupt::request`]); the run
+    /// finished its batch and saved where it was.
+    #[error(
+        "interrupted at epoch {epoch}, step {step}; {}",
+        checkpoint.as_ref().map(|p| format!("checkpoint written to {} (continue with --resume)", p.display())).unwrap_or_else(|| "no checkpoint (no artifact directory)".into())
+    )]
+    Interrupted {
+        /// Epoch in progress (1-based).
+        epoch: usize,
+        /// The last step done in it (1-based).
+        step: usize,
+        /// The checkpoint written on the way out.
+        checkpoint: Option<PathBuf>,
+    },
     /// The backend failed to return data.
     #[error("backend error: {0}")]
     Backend(String),
