@@ -1,41 +1,12 @@
 //! Bad input through the real example binaries: every case must exit non-zero with one line
 //! on stderr that names the flag or file at fault — no panic, no backtrace.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use burn_zoo::backend::BackendKind;
 
-/// `target/<profile>/examples/<name>`: cargo builds the examples before it runs tests.
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile_dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    path
-}
-
-fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    run_example("mlp", args, cwd)
-}
-
-fn run_example(name: &str, args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(example(name))
-        .args(args)
-        .current_dir(cwd)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::{run, run_example};
 
 /// Runs each case (with `--quiet`, and `--artifact-dir unused` unless it names one) and checks:
 /// non-zero exit, exactly one line on stderr, starting `error: ` and containing the expected text.
@@ -837,4 +808,223 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
         .unwrap()
         .starts_with(b"\x89PNG"));
     assert!(t.join("quick/compare.md").is_file());
+}
+
+/// A PNG of `w`×`h` 8-bit gray pixels (`pixels` row-major; `None`: one byte of data only).
+fn png(w: u32, h: u32, pixels: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc.sum().to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    let mut raw = Vec::new();
+    match pixels {
+        Some(p) => {
+            for row in p.chunks(w as usize) {
+                raw.push(0);
+                raw.extend(row);
+            }
+        }
+        None => raw.push(0),
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The input kinds the other tables leave out, through the real binaries: directories where a
+/// file belongs, empty, truncated and non-UTF-8 files, huge dimensions in IDX and PNG headers
+/// (refused before allocating), checkpoints from the future, with absurd section lengths or of
+/// another float type, configs of the wrong types, and (when not root) unreadable files.
+#[test]
+fn input_kinds_bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let write = |p: &str, bytes: &[u8]| {
+        let path = t.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let mkdir = |p: &str| std::fs::create_dir_all(t.join(p)).unwrap();
+
+    // CSV tables.
+    mkdir("dir.csv");
+    write("latin1.csv", b"a,target\n\xe9t\xe9,1\n2,3\n");
+    let regression = |data: &str| v(&["--task", "regression", "--data", &s(data)]);
+    // Checkpoints: a real run, then its newest checkpoint replaced.
+    let (code, _, err) = run(
+        &["--epochs", "1", "--artifact-dir", &s("mlp-run"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let good = std::fs::read(t.join("mlp-run/checkpoints/epoch-00001.ckpt")).unwrap();
+    let mut future = good.clone();
+    future[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let mut huge_section = good[..12].to_vec();
+    huge_section.extend(u64::MAX.to_le_bytes());
+    huge_section.extend(b"{}");
+    let checkpoint_cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
+        ("ck-empty", Some(Vec::new()), "epoch-00002.ckpt: "),
+        ("ck-future", Some(future), "checkpoint format version 99"),
+        ("ck-huge", Some(huge_section), "epoch-00002.ckpt: "),
+        ("ck-dir", None, "epoch-00002.ckpt: "),
+    ];
+    let mut cases: Vec<(&str, Vec<String>, String)> = vec![
+        (
+            "mlp",
+            regression("dir.csv"),
+            "dir.csv: Is a directory".into(),
+        ),
+        ("mlp", regression("latin1.csv"), "latin1.csv".into()),
+    ];
+    for (dir, bytes, want) in &checkpoint_cases {
+        let ck = format!("{dir}/checkpoints/epoch-00002.ckpt");
+        match bytes {
+            Some(b) => write(&ck, b),
+            None => mkdir(&ck),
+        }
+        write(&format!("{dir}/checkpoints/epoch-00001.ckpt"), &good);
+        cases.push((
+            "mlp",
+            v(&["--resume", "--epochs", "3", "--artifact-dir", &s(dir)]),
+            want.to_string(),
+        ));
+    }
+
+    // Configs and images through `cnn --predict`, against a real (tiny) run.
+    let (code, _, err) = run_example(
+        "cnn",
+        &[
+            "--train-limit",
+            "64",
+            "--epochs",
+            "1",
+            "--artifact-dir",
+            &s("cnn-run"),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let digit: Vec<u8> = (0..28 * 28).map(|i| (i % 251) as u8).collect();
+    write("digit.png", &png(28, 28, Some(&digit)));
+    write("truncated.png", &png(28, 28, Some(&digit))[..60]);
+    write("huge.png", &png(100_000, 100_000, None));
+    mkdir("dir.png");
+    for (dir, config) in [
+        ("cfg-utf8", &b"{\"dataset\": \"\xff\xfe\"}"[..]),
+        (
+            "cfg-types",
+            &b"{\"dataset\": 5, \"model\": [], \"train\": \"fast\"}"[..],
+        ),
+    ] {
+        write(&format!("{dir}/config.json"), config);
+    }
+    mkdir("cfg-dir/config.json");
+    let predict = |image: &str, dir: &str| v(&["--predict", &s(image), "--artifact-dir", &s(dir)]);
+    for (args, want) in [
+        (predict("truncated.png", "cnn-run"), "truncated.png"),
+        (predict("huge.png", "cnn-run"), "huge.png"),
+        (predict("dir.png", "cnn-run"), "dir.png"),
+        (
+            predict("digit.png", "cfg-utf8"),
+            "not a CNN run configuration",
+        ),
+        (
+            predict("digit.png", "cfg-types"),
+            "not a CNN run configuration",
+        ),
+        (predict("digit.png", "cfg-dir"), "config.json"),
+    ] {
+        cases.push(("cnn", args, want.into()));
+    }
+
+    // IDX: empty, and a header announcing 60,000 images of 100,000 × 100,000 pixels.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist-sample");
+    for (dir, images) in [
+        ("idx-empty", Vec::new()),
+        ("idx-huge", {
+            let mut h = vec![0, 0, 8, 3];
+            for d in [60_000u32, 100_000, 100_000] {
+                h.extend(d.to_be_bytes());
+            }
+            h
+        }),
+    ] {
+        mkdir(dir);
+        for entry in std::fs::read_dir(&sample).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("train-images") {
+                write(&format!("{dir}/train-images-idx3-ubyte"), &images);
+            } else {
+                std::fs::copy(&p, t.join(dir).join(&name)).unwrap();
+            }
+        }
+    }
+    cases.push(("cnn", v(&["--data", &s("idx-empty")]), "empty file".into()));
+    cases.push((
+        "cnn",
+        v(&["--data", &s("idx-huge")]),
+        "train-images-idx3-ubyte".into(),
+    ));
+
+    // Sentence files.
+    mkdir("dir.txt");
+    write("test.txt", b"DESC:def what is a fjord ?\n");
+    cases.push((
+        "lstm",
+        v(&[
+            "--task",
+            "text",
+            "--train-file",
+            &s("dir.txt"),
+            "--test-file",
+            &s("test.txt"),
+        ]),
+        "is a directory".into(),
+    ));
+
+    // Unreadable files: only meaningful when not root (root reads anything).
+    write("unreadable.csv", b"a,target\n1,2\n");
+    let unreadable = t.join("unreadable.csv");
+    std::fs::set_permissions(
+        &unreadable,
+        std::os::unix::fs::PermissionsExt::from_mode(0o000),
+    )
+    .unwrap();
+    if std::fs::File::open(&unreadable).is_err() {
+        cases.push((
+            "mlp",
+            regression("unreadable.csv"),
+            "Permission denied".into(),
+        ));
+    } else {
+        println!("running as root: the unreadable-file case is skipped (root reads it)");
+    }
+
+    for example_name in ["mlp", "cnn", "lstm"] {
+        let of_example: Vec<(Vec<String>, &str)> = cases
+            .iter()
+            .filter(|c| c.0 == example_name)
+            .map(|c| (c.1.clone(), c.2.as_str()))
+            .collect();
+        check_cases(example_name, &of_example, t);
+    }
+    println!("{} input-kind bad-input cases checked", cases.len());
 }

@@ -731,8 +731,8 @@ where
             ))?;
             part.steps = step + 1;
             if stats[0].is_finite() {
-                for k in 0..3 {
-                    part.sums[k] += stats[k] as f64;
+                for (sum, stat) in part.sums.iter_mut().zip(&stats) {
+                    *sum += *stat as f64;
                 }
                 let grads = GradientsParams::from_grads(d_loss.backward(), &d);
                 d = opt_d.step(cfg.discriminator.lr, d, grads);

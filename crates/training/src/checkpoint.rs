@@ -440,5 +440,10 @@ mod tests {
             err.to_string().contains("different mlp configuration"),
             "{err}"
         );
+        let err = c
+            .check_model(&ModelId::new("mlp", &[2, 16, 2], "f16"), p)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("f32") && err.contains("f16"), "{err}");
     }
 }

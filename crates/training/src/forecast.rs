@@ -33,6 +33,9 @@ fn is_number(cell: &[u8]) -> bool {
 /// number of fields than the first row, and values of the chosen column that are not valid
 /// UTF-8, not numbers or not finite. How many values the series needs is not checked here.
 pub fn read_series_csv(path: &Path, column: Option<&str>) -> Result<Vec<f64>, DataError> {
+    if path.is_dir() {
+        return Err(DataError::format(path, "is a directory, not a CSV file"));
+    }
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)

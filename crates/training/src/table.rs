@@ -73,6 +73,9 @@ pub(crate) fn quote_cell(cell: &str) -> String {
 /// more than once, rows with a different number of fields than the header, cells that
 /// are not valid UTF-8, not numbers, or not finite.
 pub fn read_csv(path: &Path, target: &str) -> DataResult<Table> {
+    if path.is_dir() {
+        return Err(DataError::format(path, "is a directory, not a CSV file"));
+    }
     let file = File::open(path).map_err(|e| DataError::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)

@@ -98,12 +98,23 @@ pub fn read_labeled(path: &Path, lowercase: bool) -> Result<Vec<LabeledText>, Da
         return Err(DataError::format(path, "is a directory, not a text file"));
     }
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
-    // Older corpora (TREC, MR) are Latin-1: read bytes that are not UTF-8 as Latin-1.
-    let content = String::from_utf8(bytes)
-        .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect());
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    parse_labeled(bytes, is_csv, lowercase, path)
+}
+
+/// Parses the contents of a sentence-classification file (see [`read_labeled`]); `path` only
+/// names the source in errors. A `.csv` file is `is_csv`.
+pub fn parse_labeled(
+    bytes: Vec<u8>,
+    is_csv: bool,
+    lowercase: bool,
+    path: &Path,
+) -> Result<Vec<LabeledText>, DataError> {
+    // Older corpora (TREC, MR) are Latin-1: read bytes that are not UTF-8 as Latin-1.
+    let content = String::from_utf8(bytes)
+        .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect());
     let mut out = Vec::new();
     let mut push = |label: &str, text: &str, line: usize| {
         let tokens = tokenize(text, lowercase);
