@@ -888,7 +888,7 @@ fn input_kinds_bad_input_table() {
         (
             "mlp",
             regression("dir.csv"),
-            "dir.csv: Is a directory".into(),
+            "dir.csv: is a directory, not a CSV file".into(),
         ),
         ("mlp", regression("latin1.csv"), "latin1.csv".into()),
     ];
