@@ -119,6 +119,16 @@ pub struct BackendInfo {
     pub float: &'static str,
 }
 
+/// Lets the RNN and LSTM layers train as one autodiff operation each on `Autodiff<B>`
+/// (`zoo_training::recurrent`): Burn's per-operation autodiff bookkeeping dominates their small
+/// per-step tensors. wgpu keeps the op-by-op path: its kernels are fused by Burn already, and
+/// the whole-layer operation has not been measured on a real GPU.
+#[cfg(any(feature = "ndarray", feature = "tch"))]
+fn register_fused_recurrent<B: burn::tensor::backend::Backend>() {
+    use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+    zoo_training::recurrent::register::<B, NoCheckpointing>();
+}
+
 /// The name of `B`'s float element type as checkpoints record it (`f32`, `f16`, ...): a
 /// checkpoint written with one is refused by a run with another.
 pub fn float_name<B: burn::tensor::backend::Backend>() -> &'static str {
@@ -202,6 +212,7 @@ pub fn dispatch<R: Run>(
                     device: "cpu".into(),
                     float: float_name::<NdArrayBackend>(),
                 };
+                register_fused_recurrent::<burn::backend::NdArray<f32>>();
                 Ok(job.run::<NdArrayBackend>(Default::default(), info))
             }
             #[cfg(not(feature = "ndarray"))]
@@ -259,6 +270,7 @@ pub fn dispatch<R: Run>(
                     device: name,
                     float: float_name::<TchBackend>(),
                 };
+                register_fused_recurrent::<burn::backend::libtorch::LibTorch<f32>>();
                 Ok(job.run::<TchBackend>(dev, info))
             }
             #[cfg(not(feature = "tch"))]

@@ -14,6 +14,7 @@
 
 use burn::nn::Lstm;
 use burn::tensor::{backend::Backend, Tensor};
+use zoo_training::recurrent;
 use zoo_training::sequence::stacked_gate_weights;
 
 /// Whether [`lstm_steps`] computes what `lstm.forward(x, None)` does: batch-first, forward in
@@ -57,6 +58,51 @@ pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 
     steps
 }
 
+/// Whether [`lstm_sequence`] runs as one autodiff operation (`zoo_training::recurrent`): the
+/// backend registered it and the activations are the standard sigmoid / tanh / tanh.
+fn whole_layer<B: Backend>(lstm: &Lstm<B>) -> bool {
+    use burn::nn::activation::Activation;
+    recurrent::registered::<B>()
+        && matches!(lstm.gate_activation, Activation::Sigmoid(_))
+        && matches!(lstm.cell_activation, Activation::Tanh(_))
+        && matches!(lstm.hidden_activation, Activation::Tanh(_))
+}
+
+/// Every step's hidden state (`[batch, time, hidden]`). Requires [`supports`]. One autodiff
+/// operation with a hand-written backward pass where the backend registered it (the example
+/// binaries do), else [`lstm_steps`].
+pub fn lstm_sequence<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    if whole_layer(lstm) {
+        let w = stacked_gate_weights(
+            &[
+                &lstm.input_gate,
+                &lstm.forget_gate,
+                &lstm.output_gate,
+                &lstm.cell_gate,
+            ],
+            &x.device(),
+        );
+        match recurrent::sequence(x, w, recurrent::Cell::Lstm) {
+            Ok(out) => return out,
+            Err((x, _)) => return Tensor::stack(lstm_steps(lstm, x), 1),
+        }
+    }
+    Tensor::stack(lstm_steps(lstm, x), 1)
+}
+
+/// The hidden state after the last step of `x`. Requires [`supports`].
+pub fn lstm_last<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
+    if whole_layer(lstm) {
+        let out = lstm_sequence(lstm, x);
+        let [batch, time, h] = out.dims();
+        return (time > 0).then(|| {
+            out.slice([0..batch, time - 1..time, 0..h])
+                .reshape([batch, h])
+        });
+    }
+    lstm_steps(lstm, x).pop()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +111,27 @@ mod tests {
     use burn::tensor::Distribution;
 
     type A = Autodiff<NdArray>;
+
+    #[test]
+    fn registered_whole_layer_path_matches_burn_lstm() {
+        use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+        recurrent::register::<NdArray, NoCheckpointing>();
+        let d = Default::default();
+        let lstm = LstmConfig::new(5, 7, true).init::<A>(&d);
+        assert!(whole_layer(&lstm));
+        let x =
+            Tensor::<A, 3>::random([4, 6, 5], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let theirs = lstm.forward(x.clone(), None).0;
+        let ours = lstm_sequence(&lstm, x.clone());
+        let diff = (theirs.clone() - ours).abs().max().into_scalar();
+        assert!(diff < 1e-5, "outputs differ by {diff}");
+        let last = lstm_last(&lstm, x).unwrap();
+        let diff = (theirs.slice([0..4, 5..6, 0..7]).reshape([4, 7]) - last)
+            .abs()
+            .max()
+            .into_scalar();
+        assert!(diff < 1e-5, "last step differs by {diff}");
+    }
 
     #[test]
     fn same_outputs_and_gradients_as_burn_lstm() {

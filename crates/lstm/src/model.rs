@@ -184,7 +184,7 @@ impl<B: Backend> LstmNet<B> {
                 if !below.is_empty() {
                     h = self.dropout.forward(h);
                 }
-                if let Some(last) = crate::fused::lstm_steps(top, h.clone()).pop() {
+                if let Some(last) = crate::fused::lstm_last(top, h.clone()) {
                     return last;
                 }
             }
@@ -222,7 +222,7 @@ impl<B: Backend> LstmNet<B> {
 /// Every step's output of one unidirectional layer, through [`crate::fused`] when it applies.
 fn uni_layer<B: Backend>(layer: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     if crate::fused::supports(layer) {
-        Tensor::stack(crate::fused::lstm_steps(layer, x), 1)
+        crate::fused::lstm_sequence(layer, x)
     } else {
         layer.forward(x, None).0
     }

@@ -11,6 +11,7 @@
 
 use burn::nn::Rnn;
 use burn::tensor::{backend::Backend, Tensor};
+use zoo_training::recurrent;
 use zoo_training::sequence::stacked_gate_weights;
 
 /// Whether [`rnn_steps`] computes what `rnn.forward(x, None)` does: batch-first, forward in
@@ -40,6 +41,47 @@ pub fn rnn_steps<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 2>>
         steps.push(h.clone());
     }
     steps
+}
+
+/// The fused cell of `rnn` when [`rnn_sequence`] can run it as one autodiff operation
+/// (`zoo_training::recurrent`): the backend registered it and the activation is tanh or relu.
+fn whole_layer<B: Backend>(rnn: &Rnn<B>) -> Option<recurrent::Cell> {
+    use burn::nn::activation::Activation;
+    if !recurrent::registered::<B>() {
+        return None;
+    }
+    match rnn.hidden_activation {
+        Activation::Tanh(_) => Some(recurrent::Cell::RnnTanh),
+        Activation::Relu(_) => Some(recurrent::Cell::RnnRelu),
+        _ => None,
+    }
+}
+
+/// Every step's hidden state (`[batch, time, hidden]`). Requires [`supports`]. One autodiff
+/// operation with a hand-written backward pass where the backend registered it (the example
+/// binaries do), else [`rnn_steps`].
+pub fn rnn_sequence<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
+    if let Some(cell) = whole_layer(rnn) {
+        let w = stacked_gate_weights(&[&rnn.gate], &x.device());
+        match recurrent::sequence(x, w, cell) {
+            Ok(out) => return out,
+            Err((x, _)) => return Tensor::stack(rnn_steps(rnn, x), 1),
+        }
+    }
+    Tensor::stack(rnn_steps(rnn, x), 1)
+}
+
+/// The hidden state after the last step of `x`. Requires [`supports`].
+pub fn rnn_last<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
+    if whole_layer(rnn).is_some() {
+        let out = rnn_sequence(rnn, x);
+        let [batch, time, h] = out.dims();
+        return (time > 0).then(|| {
+            out.slice([0..batch, time - 1..time, 0..h])
+                .reshape([batch, h])
+        });
+    }
+    rnn_steps(rnn, x).pop()
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ impl<B: Backend> RnnNet<B> {
     /// Every step's hidden state: `[batch, time, hidden]`.
     pub fn encode(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         match (&self.rnn, &self.gru) {
-            (Some(rnn), _) if fused::supports(rnn) => Tensor::stack(fused::rnn_steps(rnn, x), 1),
+            (Some(rnn), _) if fused::supports(rnn) => fused::rnn_sequence(rnn, x),
             (Some(rnn), _) => rnn.forward(x, None).0,
             (None, Some(gru)) => gru.forward(x, None),
             (None, None) => unreachable!("RnnNetConfig::init builds one recurrent layer"),
@@ -129,7 +129,7 @@ impl<B: Backend> RnnNet<B> {
         if let (Some(rnn), None) = (&self.rnn, lengths) {
             if fused::supports(rnn) {
                 // Full-length sequences: the last step, without gathering the others.
-                if let Some(last) = fused::rnn_steps(rnn, x.clone()).pop() {
+                if let Some(last) = fused::rnn_last(rnn, x.clone()) {
                     return last;
                 }
             }

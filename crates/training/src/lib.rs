@@ -21,6 +21,7 @@ pub mod optim;
 pub mod plot;
 pub mod preprocess;
 pub mod progress;
+pub mod recurrent;
 pub mod report;
 pub mod seqjob;
 pub mod sequence;
