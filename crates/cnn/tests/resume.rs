@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use burn::backend::{Autodiff, NdArray};
 use zoo_cnn::run::{run, CnnJob};
-use zoo_training::train::{flat_params, JobContext};
+use zoo_training::train::{flat_params, max_abs_diff, JobContext};
 use zoo_training::{interrupt, ArtifactDir, Mode, TrainError};
 
 type B = Autodiff<NdArray>;
@@ -55,12 +55,7 @@ fn strong_augmented_cnn_resumes_to_the_uninterrupted_parameters() {
         flat_params::<B, _>(&straight.model),
         flat_params::<B, _>(&resumed.model),
     );
-    assert_eq!(a.len(), b.len());
-    let max_diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = max_abs_diff(&a, &b);
     assert!(max_diff <= 1e-6, "max parameter difference {max_diff}");
     assert_eq!(straight.report.test, resumed.report.test);
 }

@@ -15,7 +15,7 @@
 use burn::nn::Lstm;
 use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::recurrent;
-use zoo_training::sequence::stacked_gate_weights;
+use zoo_training::sequence::{last_valid_step, stacked_gate_weights};
 
 /// Whether [`lstm_steps`] computes what `lstm.forward(x, None)` does: batch-first, forward in
 /// time, no cell clipping, separate input and forget gates.
@@ -94,11 +94,7 @@ pub fn lstm_sequence<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3
 pub fn lstm_last<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
     if whole_layer(lstm) {
         let out = lstm_sequence(lstm, x);
-        let [batch, time, h] = out.dims();
-        return (time > 0).then(|| {
-            out.slice([0..batch, time - 1..time, 0..h])
-                .reshape([batch, h])
-        });
+        return (out.dims()[1] > 0).then(|| last_valid_step(out, None));
     }
     lstm_steps(lstm, x).pop()
 }

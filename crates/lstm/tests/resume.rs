@@ -8,7 +8,7 @@ use burn::backend::{Autodiff, NdArray};
 use zoo_lstm::model::{LstmNet, LstmNetConfig};
 use zoo_training::checkpoint::ModelId;
 use zoo_training::sequence::adding_problem;
-use zoo_training::train::flat_params;
+use zoo_training::train::{flat_params, max_abs_diff};
 use zoo_training::{
     fit, seed_backend, ArtifactDir, Mode, Objective, ProgressMode, RunInfo, RunSpec, ScheduleKind,
     TrainConfig, Trained,
@@ -80,12 +80,7 @@ fn stacked_lstm_with_dropout_resumes_to_the_uninterrupted_parameters() {
         flat_params::<B, _>(&straight.model),
         flat_params::<B, _>(&resumed.model),
     );
-    assert_eq!(a.len(), b.len());
-    let max_diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = max_abs_diff(&a, &b);
     assert!(max_diff <= 1e-6, "max parameter difference {max_diff}");
     let h = flat_params::<B, _>(&half.model);
     assert!(a.iter().zip(&h).any(|(x, y)| (x - y).abs() > 1e-3));

@@ -5,7 +5,7 @@
 
 use burn::backend::{Autodiff, NdArray};
 use zoo_mlp::run::{run, JobContext, MlpJob};
-use zoo_training::train::flat_params;
+use zoo_training::train::{flat_params, max_abs_diff};
 use zoo_training::{ArtifactDir, Mode};
 
 type B = Autodiff<NdArray>;
@@ -36,11 +36,7 @@ fn resume_100_plus_100_equals_200_epochs() {
         flat_params::<B, _>(&resumed.model),
     );
     assert_eq!(a.len(), 82);
-    let max_diff = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = max_abs_diff(&a, &b);
     assert!(max_diff <= 1e-6, "max parameter difference {max_diff}");
     // The halfway model really is different: the comparison is not vacuous.
     let h = flat_params::<B, _>(&half.model);

@@ -12,7 +12,7 @@
 use burn::nn::Rnn;
 use burn::tensor::{backend::Backend, Tensor};
 use zoo_training::recurrent;
-use zoo_training::sequence::stacked_gate_weights;
+use zoo_training::sequence::{last_valid_step, stacked_gate_weights};
 
 /// Whether [`rnn_steps`] computes what `rnn.forward(x, None)` does: batch-first, forward in
 /// time, no state clipping.
@@ -75,11 +75,7 @@ pub fn rnn_sequence<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
 pub fn rnn_last<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2>> {
     if whole_layer(rnn).is_some() {
         let out = rnn_sequence(rnn, x);
-        let [batch, time, h] = out.dims();
-        return (time > 0).then(|| {
-            out.slice([0..batch, time - 1..time, 0..h])
-                .reshape([batch, h])
-        });
+        return (out.dims()[1] > 0).then(|| last_valid_step(out, None));
     }
     rnn_steps(rnn, x).pop()
 }

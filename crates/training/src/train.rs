@@ -1,8 +1,9 @@
 //! The one supervised training loop every classifier and regressor in the zoo uses.
 //!
 //! Why not burn-train's `Learner`: the zoo needs things its 0.21 loop does not give — exact
-//! resume (per-epoch RNG streams, optimiser state, schedule position and history restored so a
-//! resumed run equals an uninterrupted one), a checkpoint header checked before loading,
+//! resume (per-step RNG streams, mid-epoch checkpoints on Ctrl-C, optimiser state, schedule
+//! position and history restored so a resumed run equals an uninterrupted one), a checkpoint
+//! header checked before loading,
 //! atomic writes, NaN detection at the step it happens, full-batch epochs without per-epoch
 //! dataloader overhead, and one `report.json` schema shared with the GAN loop. Optimisers,
 //! schedulers, gradient clipping and losses are burn-optim's and burn-nn's.
@@ -206,6 +207,16 @@ pub fn flat_params<B: Backend, M: burn::module::Module<B>>(module: &M) -> Vec<f3
     let mut c = Collect(Vec::new());
     module.visit(&mut c);
     c.0
+}
+
+/// The largest absolute difference between two parameter lists of equal length (from
+/// [`flat_params`]): how far apart two models are.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "parameter lists of different lengths");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max)
 }
 
 enum Loss<B: Backend> {
@@ -437,6 +448,26 @@ where
         }
     };
 
+    let save_checkpoint = |model: &M,
+                           optim: &ZooOptimizer<M, B>,
+                           state: &LoopState,
+                           epoch: usize,
+                           dir: &ArtifactDir|
+     -> Result<std::path::PathBuf, TrainError> {
+        let records = (
+            module_to_bytes::<B, M>(model.clone())?,
+            optim.to_bytes().map_err(TrainError::Backend)?,
+        );
+        write_epoch_checkpoint(
+            dir,
+            &spec.model_id,
+            epoch,
+            state,
+            records,
+            cfg.keep_checkpoints,
+        )
+    };
+
     while state.epoch < cfg.epochs && !state.stopped_early {
         let epoch = state.epoch + 1;
         let mut order: Vec<usize> = (0..n).collect();
@@ -496,18 +527,7 @@ where
                 state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
                 let mut checkpoint = None;
                 if let Some(dir) = spec.artifacts {
-                    let records = (
-                        module_to_bytes::<B, M>(model.clone())?,
-                        optim.to_bytes().map_err(TrainError::Backend)?,
-                    );
-                    checkpoint = Some(write_epoch_checkpoint(
-                        dir,
-                        &spec.model_id,
-                        epoch,
-                        &state,
-                        records,
-                        cfg.keep_checkpoints,
-                    )?);
+                    checkpoint = Some(save_checkpoint(&model, &optim, &state, epoch, dir)?);
                     write_json(
                         &dir.report(),
                         &report_of(&state, RunStatus::Interrupted, None),
@@ -590,18 +610,7 @@ where
         state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
 
         if let Some(dir) = spec.artifacts {
-            let records = (
-                module_to_bytes::<B, M>(model.clone())?,
-                optim.to_bytes().map_err(TrainError::Backend)?,
-            );
-            let path = write_epoch_checkpoint(
-                dir,
-                &spec.model_id,
-                epoch,
-                &state,
-                records,
-                cfg.keep_checkpoints,
-            )?;
+            let path = save_checkpoint(&model, &optim, &state, epoch, dir)?;
             write_json(&dir.report(), &report_of(&state, RunStatus::Running, None))?;
             last_checkpoint = Some(path);
         }
