@@ -72,10 +72,7 @@ where
 
 fn benches(c: &mut Criterion) {
     // As the example binaries do: the RNN and LSTM layers train as one autodiff operation.
-    zoo_training::recurrent::register::<
-        Inner,
-        burn::backend::autodiff::checkpoint::strategy::NoCheckpointing,
-    >();
+    burn_zoo::backend::register_fused_recurrent::<Inner>(true);
     let device = Default::default();
     <B as Backend>::seed(&device, 42);
     let moons = burn_zoo::compare::moons_data().expect("two moons");

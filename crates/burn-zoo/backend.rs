@@ -121,12 +121,18 @@ pub struct BackendInfo {
 
 /// Lets the RNN and LSTM layers train as one autodiff operation each on `Autodiff<B>`
 /// (`zoo_training::recurrent`): Burn's per-operation autodiff bookkeeping dominates their small
-/// per-step tensors. wgpu keeps the op-by-op path: its kernels are fused by Burn already, and
-/// the whole-layer operation has not been measured on a real GPU.
+/// per-step tensors. On the CPU (`host`) the operation runs in main memory, where even the inner
+/// backend's per-operation dispatch costs more than the arithmetic; on a CUDA device it runs with
+/// the backend's own tensor operations. wgpu keeps the op-by-op path: its kernels are fused by
+/// Burn already, and the whole-layer operation has not been measured on a real GPU.
 #[cfg(any(feature = "ndarray", feature = "tch"))]
-fn register_fused_recurrent<B: burn::tensor::backend::Backend>() {
+pub fn register_fused_recurrent<B: burn::tensor::backend::Backend>(host: bool) {
     use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
-    zoo_training::recurrent::register::<B, NoCheckpointing>();
+    if host {
+        zoo_training::recurrent::register_host::<B, NoCheckpointing>();
+    } else {
+        zoo_training::recurrent::register::<B, NoCheckpointing>();
+    }
 }
 
 /// The name of `B`'s float element type as checkpoints record it (`f32`, `f16`, ...): a
@@ -212,7 +218,7 @@ pub fn dispatch<R: Run>(
                     device: "cpu".into(),
                     float: float_name::<NdArrayBackend>(),
                 };
-                register_fused_recurrent::<burn::backend::NdArray<f32>>();
+                register_fused_recurrent::<burn::backend::NdArray<f32>>(true);
                 Ok(job.run::<NdArrayBackend>(Default::default(), info))
             }
             #[cfg(not(feature = "ndarray"))]
@@ -270,7 +276,10 @@ pub fn dispatch<R: Run>(
                     device: name,
                     float: float_name::<TchBackend>(),
                 };
-                register_fused_recurrent::<burn::backend::libtorch::LibTorch<f32>>();
+                register_fused_recurrent::<burn::backend::libtorch::LibTorch<f32>>(matches!(
+                    dev,
+                    LibTorchDevice::Cpu
+                ));
                 Ok(job.run::<TchBackend>(dev, info))
             }
             #[cfg(not(feature = "tch"))]

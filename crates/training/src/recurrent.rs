@@ -10,8 +10,14 @@
 //! by side in columns (LSTM: input, forget, output, cell).
 //!
 //! A model stays generic over `B: Backend`: it asks [`sequence`], which runs the fused
-//! operation when `B` is an autodiff backend someone [`register`]ed (the example binaries
-//! register theirs), and otherwise hands the inputs back for the op-by-op path.
+//! operation when `B` is an autodiff backend someone registered (the example binaries register
+//! theirs), and otherwise hands the inputs back for the op-by-op path. Two variants:
+//! [`register`] computes with the inner backend's tensor operations (any device);
+//! [`register_host`] reads the input and weights into main memory once and runs both passes as
+//! plain loops and `matrixmultiply` products (for backends whose tensors live in main memory:
+//! there the per-operation dispatch, not the arithmetic, dominates even without a graph).
+
+mod host;
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -24,7 +30,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::Autodiff;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::backend::Backend;
-use burn::tensor::{Tensor, TensorPrimitive};
+use burn::tensor::{Tensor, TensorData, TensorPrimitive};
 
 /// The recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,10 +60,20 @@ fn registry() -> &'static RwLock<HashMap<TypeId, FusedFn>> {
     REGISTRY.get_or_init(Default::default)
 }
 
-/// Lets [`sequence`] run the fused operation on `Autodiff<B, C>`.
+/// Lets [`sequence`] run the fused operation on `Autodiff<B, C>`, with `B`'s tensor operations.
 pub fn register<B: Backend, C: CheckpointStrategy>() {
+    insert::<B, C>(run_boxed::<B, C>);
+}
+
+/// Lets [`sequence`] run the fused operation on `Autodiff<B, C>` in main memory (see the module
+/// documentation): for CPU backends. On a GPU it would copy every layer's data to the host.
+pub fn register_host<B: Backend, C: CheckpointStrategy>() {
+    insert::<B, C>(run_boxed_host::<B, C>);
+}
+
+fn insert<B: Backend, C: CheckpointStrategy>(f: FusedFn) {
     if let Ok(mut map) = registry().write() {
-        map.insert(TypeId::of::<Autodiff<B, C>>(), run_boxed::<B, C>);
+        map.insert(TypeId::of::<Autodiff<B, C>>(), f);
     }
 }
 
@@ -91,14 +107,119 @@ pub fn sequence<B: Backend>(
         .expect("registered under this backend's type"))
 }
 
-fn run_boxed<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: Cell) -> Boxed {
+#[allow(clippy::type_complexity)]
+fn unbox<B: Backend, C: CheckpointStrategy>(
+    x: Boxed,
+    w: Boxed,
+) -> (Tensor<Autodiff<B, C>, 3>, Tensor<Autodiff<B, C>, 2>) {
     let x = *x
         .downcast::<Tensor<Autodiff<B, C>, 3>>()
         .expect("registered under this backend's type");
     let w = *w
         .downcast::<Tensor<Autodiff<B, C>, 2>>()
         .expect("registered under this backend's type");
+    (x, w)
+}
+
+fn run_boxed<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: Cell) -> Boxed {
+    let (x, w) = unbox::<B, C>(x, w);
     Box::new(fused::<B, C>(x, w, cell))
+}
+
+fn run_boxed_host<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: Cell) -> Boxed {
+    let (x, w) = unbox::<B, C>(x, w);
+    Box::new(fused_host::<B, C>(x, w, cell))
+}
+
+/// Reads a float tensor as `f32` values.
+fn host_values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .expect("converted to f32 just before")
+}
+
+fn fused_host<B: Backend, C: CheckpointStrategy>(
+    x: Tensor<Autodiff<B, C>, 3>,
+    w: Tensor<Autodiff<B, C>, 2>,
+    cell: Cell,
+) -> Tensor<Autodiff<B, C>, 3> {
+    let [batch, time, input] = x.dims();
+    let hidden = w.dims()[1] / cell.gates();
+    let x = x.into_primitive().tensor();
+    let w = w.into_primitive().tensor();
+    let x_in = Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(x.primitive.clone()));
+    let w_in = Tensor::<B, 2>::from_primitive(TensorPrimitive::Float(w.primitive.clone()));
+    let inner_device = x_in.device();
+    let kind = HostSequenceBackward
+        .prepare::<C>([x.node.clone(), w.node.clone()])
+        .compute_bound()
+        .stateful();
+    let dims = host::Dims {
+        batch,
+        time,
+        input,
+        hidden,
+        cell,
+    };
+    let keep = matches!(kind, OpsKind::Tracked(_));
+    let (out, saved) = host::forward(dims, host_values(x_in), host_values(w_in), keep);
+    let out = Tensor::<B, 3>::from_data(TensorData::new(out, [batch, time, hidden]), &inner_device)
+        .into_primitive()
+        .tensor();
+    let out = match kind {
+        OpsKind::Tracked(prep) => prep.finish(
+            HostSaved::<B> {
+                saved: saved.expect("kept for a tracked op"),
+                device: inner_device,
+            },
+            out,
+        ),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    };
+    Tensor::from_primitive(TensorPrimitive::Float(out))
+}
+
+#[derive(Clone, Debug)]
+struct HostSaved<B: Backend> {
+    saved: host::Saved,
+    device: B::Device,
+}
+
+#[derive(Debug)]
+struct HostSequenceBackward;
+
+impl<B: Backend> Backward<B, 2> for HostSequenceBackward {
+    type State = HostSaved<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad_out =
+            Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(grads.consume::<B>(&ops.node)));
+        let HostSaved { saved, device } = ops.state;
+        let (dx, dw) = host::backward(&saved, &host_values(grad_out));
+        let host::Dims {
+            batch,
+            time,
+            input,
+            hidden,
+            cell,
+        } = saved.dims;
+        let [x_node, w_node] = ops.parents;
+        if let Some(node) = x_node {
+            let dx = Tensor::<B, 3>::from_data(TensorData::new(dx, [batch, time, input]), &device);
+            grads.register::<B>(node.id, dx.into_primitive().tensor());
+        }
+        if let Some(node) = w_node {
+            let shape = [hidden + input + 1, cell.gates() * hidden];
+            let dw = Tensor::<B, 2>::from_data(TensorData::new(dw, shape), &device);
+            grads.register::<B>(node.id, dw.into_primitive().tensor());
+        }
+    }
 }
 
 fn fused<B: Backend, C: CheckpointStrategy>(
@@ -308,18 +429,44 @@ mod tests {
     /// Compares outputs and the gradients of `x` and of every gate's weights and biases
     /// between Burn's layer (`reference`) and [`sequence`], under a random weighting of the
     /// outputs (so every output's gradient differs).
-    fn check(gates: &[&GateController<A>], x: Tensor<A, 3>, reference: Tensor<A, 3>, cell: Cell) {
+    fn check(
+        gates: &[&GateController<A>],
+        x: Tensor<A, 3>,
+        reference: &dyn Fn(Tensor<A, 3>) -> Tensor<A, 3>,
+        cell: Cell,
+    ) {
         register::<NdArray, NoCheckpointing>();
         assert!(registered::<A>() && !registered::<NdArray>());
+        let variants: [(&str, Op); 2] = [
+            ("tensor", fused::<NdArray, NoCheckpointing>),
+            ("host", fused_host::<NdArray, NoCheckpointing>),
+        ];
+        for (name, op) in variants {
+            // A fresh graph for each: a backward pass consumes the one it runs on.
+            check_op(gates, x.clone(), reference(x.clone()), cell, name, op);
+        }
+    }
+
+    type Op = fn(Tensor<A, 3>, Tensor<A, 2>, Cell) -> Tensor<A, 3>;
+
+    fn check_op(
+        gates: &[&GateController<A>],
+        x: Tensor<A, 3>,
+        reference: Tensor<A, 3>,
+        cell: Cell,
+        variant: &str,
+        op: Op,
+    ) {
+        let label = format!("{cell:?} ({variant})");
         let w = stacked_gate_weights(gates, &x.device());
-        let ours = sequence(x.clone(), w, cell).ok().unwrap();
+        let ours = op(x.clone(), w, cell);
         let mix = Tensor::<A, 3>::random(ours.dims(), Distribution::Normal(0.0, 1.0), &x.device());
         let d = max_diff(reference.clone().inner(), ours.clone().inner());
-        assert!(d < 1e-5, "{cell:?}: outputs differ by {d}");
+        assert!(d < 1e-5, "{label}: outputs differ by {d}");
         let g1 = (reference * mix.clone()).sum().backward();
         let g2 = (ours * mix).sum().backward();
         let d = max_diff(x.grad(&g1).unwrap(), x.grad(&g2).unwrap());
-        assert!(d < 1e-5, "{cell:?}: input gradients differ by {d}");
+        assert!(d < 1e-5, "{label}: input gradients differ by {d}");
         for (k, g) in gates.iter().enumerate() {
             for l in [&g.input_transform, &g.hidden_transform] {
                 let dw = max_diff(l.weight.grad(&g1).unwrap(), l.weight.grad(&g2).unwrap());
@@ -327,7 +474,7 @@ mod tests {
                 let db = max_diff(b.grad(&g1).unwrap(), b.grad(&g2).unwrap());
                 assert!(
                     dw < 1e-5 && db < 1e-5,
-                    "{cell:?} gate {k}: weight {dw}, bias {db}"
+                    "{label} gate {k}: weight {dw}, bias {db}"
                 );
             }
         }
@@ -336,32 +483,33 @@ mod tests {
     #[test]
     fn fused_layers_match_burn_lstm_and_rnn_in_outputs_and_gradients() {
         let d = Default::default();
-        let x =
-            || Tensor::<A, 3>::random([4, 6, 5], Distribution::Normal(0.0, 1.0), &d).require_grad();
-        let lstm = LstmConfig::new(5, 7, true).init::<A>(&d);
-        let xs = x();
-        let reference = lstm.forward(xs.clone(), None).0;
-        check(
-            &[
-                &lstm.input_gate,
-                &lstm.forget_gate,
-                &lstm.output_gate,
-                &lstm.cell_gate,
-            ],
-            xs,
-            reference,
-            Cell::Lstm,
-        );
-        for (act, cell) in [
-            (ActivationConfig::Tanh, Cell::RnnTanh),
-            (ActivationConfig::Relu, Cell::RnnRelu),
-        ] {
-            let rnn = RnnConfig::new(5, 7, true)
-                .with_hidden_activation(act)
-                .init::<A>(&d);
-            let xs = x();
-            let reference = rnn.forward(xs.clone(), None).0;
-            check(&[&rnn.gate], xs, reference, cell);
+        // (batch, time, input, hidden), including single steps and single rows.
+        for (batch, time, input, hidden) in [(4, 6, 5, 7), (1, 1, 3, 2), (3, 2, 1, 4)] {
+            let x = || {
+                Tensor::<A, 3>::random([batch, time, input], Distribution::Normal(0.0, 1.0), &d)
+                    .require_grad()
+            };
+            let lstm = LstmConfig::new(input, hidden, true).init::<A>(&d);
+            check(
+                &[
+                    &lstm.input_gate,
+                    &lstm.forget_gate,
+                    &lstm.output_gate,
+                    &lstm.cell_gate,
+                ],
+                x(),
+                &|xs| lstm.forward(xs, None).0,
+                Cell::Lstm,
+            );
+            for (act, cell) in [
+                (ActivationConfig::Tanh, Cell::RnnTanh),
+                (ActivationConfig::Relu, Cell::RnnRelu),
+            ] {
+                let rnn = RnnConfig::new(input, hidden, true)
+                    .with_hidden_activation(act)
+                    .init::<A>(&d);
+                check(&[&rnn.gate], x(), &|xs| rnn.forward(xs, None).0, cell);
+            }
         }
     }
 
