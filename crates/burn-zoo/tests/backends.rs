@@ -423,4 +423,16 @@ fn patched_ndarray_kernels_match_f64_references() {
             }
         }
     }
+
+    // Patch 8: reading a tensor whose buffer is shared (a clone alive) copies the right
+    // elements, also from a sliced (offset) and a transposed (non-standard) view.
+    let vals: Vec<f32> = (0..60).map(|i| i as f32).collect();
+    let t = Tensor::<NdArray, 2>::from_data(TensorData::new(vals.clone(), [6, 10]), &d);
+    let alive = t.clone();
+    assert_eq!(to_vec_f32(t.clone()).unwrap(), vals);
+    let rows = to_vec_f32(t.clone().slice([2..4, 0..10])).unwrap();
+    assert_eq!(rows, vals[20..40].to_vec());
+    let tr = to_vec_f32(t.transpose()).unwrap();
+    assert_eq!(tr[..3], [0.0, 10.0, 20.0]);
+    drop(alive);
 }

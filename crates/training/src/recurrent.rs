@@ -133,10 +133,7 @@ fn run_boxed_host<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: C
 
 /// Reads a float tensor as `f32` values.
 fn host_values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .into_vec::<f32>()
-        .expect("converted to f32 just before")
+    crate::train::to_vec_f32(t).expect("converted to f32 just before")
 }
 
 fn fused_host<B: Backend, C: CheckpointStrategy>(

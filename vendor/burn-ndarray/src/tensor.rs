@@ -462,7 +462,14 @@ mod utils {
                             }
                             vec
                         }
-                        Err(array) => array.into_iter().collect(),
+                        // burn-zoo patch: a shared standard-layout buffer is copied in one
+                        // go; `into_iter().collect()` walked it element by element through
+                        // dynamic-rank indexing (a third of the LSTM's training step, which
+                        // reads its autodiff-held input this way).
+                        Err(array) => match array.as_slice() {
+                            Some(values) => values.to_vec(),
+                            None => array.into_iter().collect(),
+                        },
                     }
                 } else {
                     array.into_iter().collect()

@@ -178,6 +178,7 @@ pub(super) fn forward(
     let lstm = cell == Cell::Lstm;
     let mut c = vec![0.0f32; if lstm { rows * h } else { 0 }];
     let mut tc = vec![0.0f32; if lstm { rows * h } else { 0 }];
+    let zeros = vec![0.0f32; h];
     for t in 0..time {
         if t > 0 {
             // g_t += h_{t-1} · W_h, for every batch row at once (rows `b · time + t`).
@@ -201,14 +202,23 @@ pub(super) fn forward(
                     let (sig, cand) = gr.split_at_mut(3 * h);
                     sig.iter_mut().for_each(|v| *v = sigmoid(*v));
                     cand.iter_mut().for_each(|v| *v = tanh(*v));
+                    let (i, f, o) = (&sig[..h], &sig[h..2 * h], &sig[2 * h..]);
+                    // Equal-length slices, no index arithmetic: the loops vectorise.
+                    let (c_done, c_rest) = c.split_at_mut(row * h);
+                    let c_prev = if t > 0 {
+                        &c_done[(row - 1) * h..]
+                    } else {
+                        &zeros[..]
+                    };
+                    let c_new = &mut c_rest[..h];
                     for j in 0..h {
-                        let c_prev = if t > 0 { c[(row - 1) * h + j] } else { 0.0 };
-                        let c_new = sig[h + j] * c_prev + sig[j] * cand[j];
-                        c[row * h + j] = c_new;
-                        tc[row * h + j] = tanh(c_new);
+                        c_new[j] = f[j] * c_prev[j] + i[j] * cand[j];
                     }
-                    let (tc_row, o) = (&tc[o_row.clone()], &sig[2 * h..3 * h]);
-                    for ((y, &o), &tcv) in out[o_row].iter_mut().zip(o).zip(tc_row) {
+                    let tc_row = &mut tc[o_row.clone()];
+                    for (y, &v) in tc_row.iter_mut().zip(c_new.iter()) {
+                        *y = tanh(v);
+                    }
+                    for ((y, &o), &tcv) in out[o_row].iter_mut().zip(o).zip(tc_row.iter()) {
                         *y = o * tcv;
                     }
                 }
@@ -254,6 +264,7 @@ pub(super) fn backward(s: &Saved, dout: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let mut dg = vec![0.0f32; rows * cols];
     let mut dh_next = vec![0.0f32; batch * h];
     let mut dc_next = vec![0.0f32; if cell == Cell::Lstm { batch * h } else { 0 }];
+    let zeros = vec![0.0f32; h];
     for t in (0..time).rev() {
         for b in 0..batch {
             let row = b * time + t;
@@ -263,18 +274,25 @@ pub(super) fn backward(s: &Saved, dout: &[f32]) -> (Vec<f32>, Vec<f32>) {
             match cell {
                 Cell::Lstm => {
                     let a = &s.acts[row * cols..(row + 1) * cols];
+                    let (i, f, o, cand) = (&a[..h], &a[h..2 * h], &a[2 * h..3 * h], &a[3 * h..]);
+                    let tc = &s.tc[row * h..(row + 1) * h];
+                    let c_prev = if t > 0 {
+                        &s.c[(row - 1) * h..row * h]
+                    } else {
+                        &zeros[..]
+                    };
                     let dc_row = &mut dc_next[b * h..(b + 1) * h];
+                    let (dgi, rest) = dgr.split_at_mut(h);
+                    let (dgf, rest) = rest.split_at_mut(h);
+                    let (dgo, dgc) = rest.split_at_mut(h);
                     for j in 0..h {
-                        let (i, f, o, cand) = (a[j], a[h + j], a[2 * h + j], a[3 * h + j]);
-                        let tc = s.tc[row * h + j];
-                        let c_prev = if t > 0 { s.c[(row - 1) * h + j] } else { 0.0 };
                         let dh = dout_row[j] + dh_row[j];
-                        let dc = dh * o * (1.0 - tc * tc) + dc_row[j];
-                        dgr[j] = dc * cand * i * (1.0 - i);
-                        dgr[h + j] = dc * c_prev * f * (1.0 - f);
-                        dgr[2 * h + j] = dh * tc * o * (1.0 - o);
-                        dgr[3 * h + j] = dc * i * (1.0 - cand * cand);
-                        dc_row[j] = dc * f;
+                        let dc = dh * o[j] * (1.0 - tc[j] * tc[j]) + dc_row[j];
+                        dgi[j] = dc * cand[j] * i[j] * (1.0 - i[j]);
+                        dgf[j] = dc * c_prev[j] * f[j] * (1.0 - f[j]);
+                        dgo[j] = dh * tc[j] * o[j] * (1.0 - o[j]);
+                        dgc[j] = dc * i[j] * (1.0 - cand[j] * cand[j]);
+                        dc_row[j] = dc * f[j];
                     }
                 }
                 Cell::RnnTanh | Cell::RnnRelu => {
