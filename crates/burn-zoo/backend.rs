@@ -280,6 +280,9 @@ pub fn dispatch<R: Run>(
                     dev,
                     LibTorchDevice::Cpu
                 ));
+                // libtorch's own convolution (oneDNN / cuDNN) over the CNN's im2col.
+                zoo_cnn::conv::set_native_conv::<TchBackend>(true);
+                zoo_cnn::conv::set_native_conv::<burn::backend::libtorch::LibTorch<f32>>(true);
                 Ok(job.run::<TchBackend>(dev, info))
             }
             #[cfg(not(feature = "tch"))]

@@ -138,20 +138,28 @@ impl<B: Backend> Cnn<B> {
 
     /// `[batch, 1, 28, 28]` → the 128 penultimate features (after ReLU).
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
-        // Channels-last through both convolutions (a free reshape for one input channel), back
-        // to NCHW for pooling so the flattened order is PyTorch's (c, h, w).
-        let x = x.permute([0, 2, 3, 1]);
-        let x = self.relu.forward(Self::norm_nhwc(
-            &self.bn1,
-            conv2d_nhwc(&self.conv1, x, 1, 0),
-        ));
-        let x = self.relu.forward(Self::norm_nhwc(
-            &self.bn2,
-            conv2d_nhwc(&self.conv2, x, 1, 0),
-        ));
-        let x = self
-            .drop1
-            .forward(self.pool.forward(x.permute([0, 3, 1, 2])));
+        let x = if conv::native_conv::<B>() {
+            let norm = |bn: &Option<BatchNorm<B>>, x| match bn {
+                Some(bn) => bn.forward(x),
+                None => x,
+            };
+            let x = self.relu.forward(norm(&self.bn1, self.conv1.forward(x)));
+            self.relu.forward(norm(&self.bn2, self.conv2.forward(x)))
+        } else {
+            // Channels-last through both convolutions (a free reshape for one input channel),
+            // back to NCHW for pooling so the flattened order is PyTorch's (c, h, w).
+            let x = x.permute([0, 2, 3, 1]);
+            let x = self.relu.forward(Self::norm_nhwc(
+                &self.bn1,
+                conv2d_nhwc(&self.conv1, x, 1, 0),
+            ));
+            let x = self.relu.forward(Self::norm_nhwc(
+                &self.bn2,
+                conv2d_nhwc(&self.conv2, x, 1, 0),
+            ));
+            x.permute([0, 3, 1, 2])
+        };
+        let x = self.drop1.forward(self.pool.forward(x));
         let x = x.flatten::<2>(1, 3);
         let x = self.fc1.forward(x);
         let x = match &self.bn3 {
@@ -248,5 +256,69 @@ mod tests {
         assert_eq!(m.num_params(), 1_199_882 + 4 * (32 + 64 + 128));
         let x = Tensor::<NdArray, 4>::zeros([2, 1, 28, 28], &Default::default());
         assert_eq!(m.forward(x).dims(), [2, 10]);
+    }
+
+    /// With [`conv::set_native_conv`] the network computes the same logits and parameter
+    /// gradients through Burn's `Conv2d` as through the channels-last im2col path (seed
+    /// preset, training), and the same logits for the strong preset in inference (batch norm
+    /// on running statistics moved by three training passes, no dropout). Its own backend type (`NdArray<f32, i32>`), so no
+    /// other test sees the setting.
+    #[test]
+    fn native_conv_path_matches_the_im2col_path() {
+        use burn::backend::Autodiff;
+        use burn::module::AutodiffModule;
+        type I = NdArray<f32, i32>;
+        type A = Autodiff<I>;
+        let d = Default::default();
+        let x = Tensor::<A, 4>::random([4, 1, 28, 28], burn::tensor::Distribution::Default, &d);
+        let worst = |a: &[f32], b: &[f32]| {
+            let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+            a.iter()
+                .zip(b)
+                .map(|(u, v)| (u - v).abs())
+                .fold(0.0, f32::max)
+                / scale
+        };
+        let values = |t: Tensor<I, 1>| t.into_data().to_vec::<f32>().unwrap();
+        let seed = CnnConfig::new().init::<A>(&d);
+        let train = |native: bool| {
+            conv::set_native_conv::<A>(native);
+            assert_eq!(conv::native_conv::<A>(), native);
+            let logits = seed.forward(x.clone());
+            let grads = logits.clone().powi_scalar(2).sum().backward();
+            [
+                logits.inner().flatten::<1>(0, 1),
+                seed.conv1.weight.grad(&grads).unwrap().flatten::<1>(0, 3),
+                seed.conv2.weight.grad(&grads).unwrap().flatten::<1>(0, 3),
+                seed.fc1.weight.grad(&grads).unwrap().flatten::<1>(0, 1),
+            ]
+            .map(values)
+        };
+        let strong = CnnConfig::new()
+            .with_preset(CnnPreset::Strong)
+            .init::<A>(&d);
+        // Training-mode passes move the batch norms' running statistics off their identity
+        // start, so inference depends on them.
+        for _ in 0..3 {
+            let _ = strong.forward(x.clone() * 3.0 + 1.0);
+        }
+        let strong = strong.valid();
+        let infer = |native: bool| {
+            conv::set_native_conv::<I>(native);
+            values(strong.forward(x.clone().inner()).flatten::<1>(0, 1))
+        };
+        let (im2col, native) = (train(false), train(true));
+        let (strong_im2col, strong_native) = (infer(false), infer(true));
+        conv::set_native_conv::<A>(false);
+        conv::set_native_conv::<I>(false);
+        for (k, (a, b)) in im2col.iter().zip(&native).enumerate() {
+            let w = worst(a, b);
+            assert!(
+                w < 1e-4,
+                "seed: output {k} (logits, conv1, conv2, fc1) off by {w}"
+            );
+        }
+        let w = worst(&strong_im2col, &strong_native);
+        assert!(w < 1e-4, "strong preset logits off by {w}");
     }
 }

@@ -62,13 +62,13 @@ fn registry() -> &'static RwLock<HashMap<TypeId, FusedFn>> {
 
 /// Lets [`sequence`] run the fused operation on `Autodiff<B, C>`, with `B`'s tensor operations.
 pub fn register<B: Backend, C: CheckpointStrategy>() {
-    insert::<B, C>(run_boxed::<B, C>);
+    insert::<B, C>(run_boxed::<B, C, false>);
 }
 
 /// Lets [`sequence`] run the fused operation on `Autodiff<B, C>` in main memory (see the module
 /// documentation): for CPU backends. On a GPU it would copy every layer's data to the host.
 pub fn register_host<B: Backend, C: CheckpointStrategy>() {
-    insert::<B, C>(run_boxed_host::<B, C>);
+    insert::<B, C>(run_boxed::<B, C, true>);
 }
 
 fn insert<B: Backend, C: CheckpointStrategy>(f: FusedFn) {
@@ -121,14 +121,13 @@ fn unbox<B: Backend, C: CheckpointStrategy>(
     (x, w)
 }
 
-fn run_boxed<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: Cell) -> Boxed {
+fn run_boxed<B: Backend, C: CheckpointStrategy, const HOST: bool>(
+    x: Boxed,
+    w: Boxed,
+    cell: Cell,
+) -> Boxed {
     let (x, w) = unbox::<B, C>(x, w);
-    Box::new(fused::<B, C>(x, w, cell))
-}
-
-fn run_boxed_host<B: Backend, C: CheckpointStrategy>(x: Boxed, w: Boxed, cell: Cell) -> Boxed {
-    let (x, w) = unbox::<B, C>(x, w);
-    Box::new(fused_host::<B, C>(x, w, cell))
+    Box::new(fused::<B, C>(x, w, cell, HOST))
 }
 
 /// Reads a float tensor as `f32` values.
@@ -136,93 +135,13 @@ fn host_values<B: Backend, const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
     crate::train::to_vec_f32(t).expect("converted to f32 just before")
 }
 
-fn fused_host<B: Backend, C: CheckpointStrategy>(
-    x: Tensor<Autodiff<B, C>, 3>,
-    w: Tensor<Autodiff<B, C>, 2>,
-    cell: Cell,
-) -> Tensor<Autodiff<B, C>, 3> {
-    let [batch, time, input] = x.dims();
-    let hidden = w.dims()[1] / cell.gates();
-    let x = x.into_primitive().tensor();
-    let w = w.into_primitive().tensor();
-    let x_in = Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(x.primitive.clone()));
-    let w_in = Tensor::<B, 2>::from_primitive(TensorPrimitive::Float(w.primitive.clone()));
-    let inner_device = x_in.device();
-    let kind = HostSequenceBackward
-        .prepare::<C>([x.node.clone(), w.node.clone()])
-        .compute_bound()
-        .stateful();
-    let dims = host::Dims {
-        batch,
-        time,
-        input,
-        hidden,
-        cell,
-    };
-    let keep = matches!(kind, OpsKind::Tracked(_));
-    let (out, saved) = host::forward(dims, host_values(x_in), host_values(w_in), keep);
-    let out = Tensor::<B, 3>::from_data(TensorData::new(out, [batch, time, hidden]), &inner_device)
-        .into_primitive()
-        .tensor();
-    let out = match kind {
-        OpsKind::Tracked(prep) => prep.finish(
-            HostSaved::<B> {
-                saved: saved.expect("kept for a tracked op"),
-                device: inner_device,
-            },
-            out,
-        ),
-        OpsKind::UnTracked(prep) => prep.finish(out),
-    };
-    Tensor::from_primitive(TensorPrimitive::Float(out))
-}
-
-#[derive(Clone, Debug)]
-struct HostSaved<B: Backend> {
-    saved: host::Saved,
-    device: B::Device,
-}
-
-#[derive(Debug)]
-struct HostSequenceBackward;
-
-impl<B: Backend> Backward<B, 2> for HostSequenceBackward {
-    type State = HostSaved<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 2>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad_out =
-            Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(grads.consume::<B>(&ops.node)));
-        let HostSaved { saved, device } = ops.state;
-        let (dx, dw) = host::backward(&saved, &host_values(grad_out));
-        let host::Dims {
-            batch,
-            time,
-            input,
-            hidden,
-            cell,
-        } = saved.dims;
-        let [x_node, w_node] = ops.parents;
-        if let Some(node) = x_node {
-            let dx = Tensor::<B, 3>::from_data(TensorData::new(dx, [batch, time, input]), &device);
-            grads.register::<B>(node.id, dx.into_primitive().tensor());
-        }
-        if let Some(node) = w_node {
-            let shape = [hidden + input + 1, cell.gates() * hidden];
-            let dw = Tensor::<B, 2>::from_data(TensorData::new(dw, shape), &device);
-            grads.register::<B>(node.id, dw.into_primitive().tensor());
-        }
-    }
-}
-
+/// The layer as one autodiff node, computed with the inner backend's tensor operations or, with
+/// `host`, in main memory.
 fn fused<B: Backend, C: CheckpointStrategy>(
     x: Tensor<Autodiff<B, C>, 3>,
     w: Tensor<Autodiff<B, C>, 2>,
     cell: Cell,
+    host: bool,
 ) -> Tensor<Autodiff<B, C>, 3> {
     let x = x.into_primitive().tensor();
     let w = w.into_primitive().tensor();
@@ -232,16 +151,83 @@ fn fused<B: Backend, C: CheckpointStrategy>(
         .prepare::<C>([x.node.clone(), w.node.clone()])
         .compute_bound()
         .stateful();
-    let (out, saved) = forward(x_in, w_in, cell, matches!(kind, OpsKind::Tracked(_)));
+    let keep = matches!(kind, OpsKind::Tracked(_));
+    let (out, state) = if host {
+        let [batch, time, input] = x_in.dims();
+        let hidden = w_in.dims()[1] / cell.gates();
+        let device = x_in.device();
+        let dims = host::Dims {
+            batch,
+            time,
+            input,
+            hidden,
+            cell,
+        };
+        let (out, saved) = host::forward(dims, host_values(x_in), host_values(w_in), keep);
+        let out = Tensor::<B, 3>::from_data(TensorData::new(out, [batch, time, hidden]), &device);
+        (out, saved.map(|saved| State::Host(saved, device)))
+    } else {
+        let (out, saved) = forward(x_in, w_in, cell, keep);
+        (out, saved.map(State::Tensor))
+    };
     let out = out.into_primitive().tensor();
     let out = match kind {
-        OpsKind::Tracked(prep) => prep.finish(saved.expect("kept for a tracked op"), out),
+        OpsKind::Tracked(prep) => prep.finish(state.expect("kept for a tracked op"), out),
         OpsKind::UnTracked(prep) => prep.finish(out),
     };
     Tensor::from_primitive(TensorPrimitive::Float(out))
 }
 
-/// What the backward pass needs from the forward pass.
+/// What the backward pass needs, per variant.
+#[derive(Clone, Debug)]
+enum State<B: Backend> {
+    Tensor(Saved<B>),
+    Host(host::Saved, B::Device),
+}
+
+#[derive(Debug)]
+struct SequenceBackward;
+
+impl<B: Backend> Backward<B, 2> for SequenceBackward {
+    type State = State<B>;
+
+    fn backward(
+        self,
+        ops: Ops<Self::State, 2>,
+        grads: &mut Gradients,
+        _checkpointer: &mut Checkpointer,
+    ) {
+        let grad_out =
+            Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(grads.consume::<B>(&ops.node)));
+        let (dx, dw) = match ops.state {
+            State::Tensor(saved) => backward(saved, grad_out),
+            State::Host(saved, device) => {
+                let (dx, dw) = host::backward(&saved, &host_values(grad_out));
+                let host::Dims {
+                    batch,
+                    time,
+                    input,
+                    hidden,
+                    cell,
+                } = saved.dims;
+                let dw_shape = [hidden + input + 1, cell.gates() * hidden];
+                (
+                    Tensor::from_data(TensorData::new(dx, [batch, time, input]), &device),
+                    Tensor::from_data(TensorData::new(dw, dw_shape), &device),
+                )
+            }
+        };
+        let [x_node, w_node] = ops.parents;
+        if let Some(node) = x_node {
+            grads.register::<B>(node.id, dx.into_primitive().tensor());
+        }
+        if let Some(node) = w_node {
+            grads.register::<B>(node.id, dw.into_primitive().tensor());
+        }
+    }
+}
+
+/// What the tensor variant's backward pass needs from its forward pass.
 #[derive(Clone, Debug)]
 struct Saved<B: Backend> {
     cell: Cell,
@@ -327,31 +313,6 @@ fn forward<B: Backend>(
     (out, saved)
 }
 
-#[derive(Debug)]
-struct SequenceBackward;
-
-impl<B: Backend> Backward<B, 2> for SequenceBackward {
-    type State = Saved<B>;
-
-    fn backward(
-        self,
-        ops: Ops<Self::State, 2>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let grad_out =
-            Tensor::<B, 3>::from_primitive(TensorPrimitive::Float(grads.consume::<B>(&ops.node)));
-        let (dx, dw) = backward(ops.state, grad_out);
-        let [x_node, w_node] = ops.parents;
-        if let Some(node) = x_node {
-            grads.register::<B>(node.id, dx.into_primitive().tensor());
-        }
-        if let Some(node) = w_node {
-            grads.register::<B>(node.id, dw.into_primitive().tensor());
-        }
-    }
-}
-
 /// Backpropagation through time: the gradients of `x` and `w` given the gradient of every
 /// hidden state.
 fn backward<B: Backend>(s: Saved<B>, grad_out: Tensor<B, 3>) -> (Tensor<B, 3>, Tensor<B, 2>) {
@@ -434,17 +395,11 @@ mod tests {
     ) {
         register::<NdArray, NoCheckpointing>();
         assert!(registered::<A>() && !registered::<NdArray>());
-        let variants: [(&str, Op); 2] = [
-            ("tensor", fused::<NdArray, NoCheckpointing>),
-            ("host", fused_host::<NdArray, NoCheckpointing>),
-        ];
-        for (name, op) in variants {
+        for (name, host) in [("tensor", false), ("host", true)] {
             // A fresh graph for each: a backward pass consumes the one it runs on.
-            check_op(gates, x.clone(), reference(x.clone()), cell, name, op);
+            check_op(gates, x.clone(), reference(x.clone()), cell, name, host);
         }
     }
-
-    type Op = fn(Tensor<A, 3>, Tensor<A, 2>, Cell) -> Tensor<A, 3>;
 
     fn check_op(
         gates: &[&GateController<A>],
@@ -452,11 +407,11 @@ mod tests {
         reference: Tensor<A, 3>,
         cell: Cell,
         variant: &str,
-        op: Op,
+        host: bool,
     ) {
         let label = format!("{cell:?} ({variant})");
         let w = stacked_gate_weights(gates, &x.device());
-        let ours = op(x.clone(), w, cell);
+        let ours = fused::<NdArray, NoCheckpointing>(x.clone(), w, cell, host);
         let mix = Tensor::<A, 3>::random(ours.dims(), Distribution::Normal(0.0, 1.0), &x.device());
         let d = max_diff(reference.clone().inner(), ours.clone().inner());
         assert!(d < 1e-5, "{label}: outputs differ by {d}");
