@@ -10,19 +10,13 @@
 //! and two GEMMs); the output is already the next layer's layout. Out-of-image taps read an
 //! appended zero pixel, so padding costs no padded copy.
 
-use std::any::TypeId;
-use std::collections::HashSet;
-use std::sync::{OnceLock, RwLock};
-
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::BatchNorm;
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+use zoo_training::per_backend::PerBackend;
 
-fn native_backends() -> &'static RwLock<HashSet<TypeId>> {
-    static NATIVE: OnceLock<RwLock<HashSet<TypeId>>> = OnceLock::new();
-    NATIVE.get_or_init(Default::default)
-}
+static NATIVE: PerBackend<()> = PerBackend::new();
 
 /// Makes the zoo's CNN use `B`'s own `Conv2d` (NCHW) instead of [`conv2d_nhwc`] (`native`),
 /// or go back. For backends whose convolution beats a gather and a GEMM: libtorch's (oneDNN) ran
@@ -30,20 +24,12 @@ fn native_backends() -> &'static RwLock<HashSet<TypeId>> {
 /// training and its inner backend for inference; the example binaries do it for tch. Same
 /// parameters and, within float rounding, the same outputs and gradients either way (tested).
 pub fn set_native_conv<B: Backend>(native: bool) {
-    if let Ok(mut set) = native_backends().write() {
-        if native {
-            set.insert(TypeId::of::<B>());
-        } else {
-            set.remove(&TypeId::of::<B>());
-        }
-    }
+    NATIVE.set::<B>(native.then_some(()));
 }
 
 /// Whether the CNN uses `B`'s own `Conv2d` ([`set_native_conv`]).
 pub fn native_conv<B: Backend>() -> bool {
-    native_backends()
-        .read()
-        .is_ok_and(|set| set.contains(&TypeId::of::<B>()))
+    NATIVE.get::<B>().is_some()
 }
 
 fn index<B: Backend>(idx: Vec<i64>, device: &B::Device) -> Tensor<B, 1, Int> {

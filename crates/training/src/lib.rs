@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod metrics;
 pub mod numpy_rng;
 pub mod optim;
+pub mod per_backend;
 pub mod plot;
 pub mod preprocess;
 pub mod progress;

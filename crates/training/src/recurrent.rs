@@ -19,9 +19,7 @@
 
 mod host;
 
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::any::Any;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -31,6 +29,8 @@ use burn::backend::Autodiff;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Tensor, TensorData, TensorPrimitive};
+
+use crate::per_backend::PerBackend;
 
 /// The recurrent cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +55,7 @@ impl Cell {
 type Boxed = Box<dyn Any + Send>;
 type FusedFn = fn(Boxed, Boxed, Cell) -> Boxed;
 
-fn registry() -> &'static RwLock<HashMap<TypeId, FusedFn>> {
-    static REGISTRY: OnceLock<RwLock<HashMap<TypeId, FusedFn>>> = OnceLock::new();
-    REGISTRY.get_or_init(Default::default)
-}
+static FUSED: PerBackend<FusedFn> = PerBackend::new();
 
 /// Lets [`sequence`] run the fused operation on `Autodiff<B, C>`, with `B`'s tensor operations.
 pub fn register<B: Backend, C: CheckpointStrategy>() {
@@ -72,16 +69,12 @@ pub fn register_host<B: Backend, C: CheckpointStrategy>() {
 }
 
 fn insert<B: Backend, C: CheckpointStrategy>(f: FusedFn) {
-    if let Ok(mut map) = registry().write() {
-        map.insert(TypeId::of::<Autodiff<B, C>>(), f);
-    }
+    FUSED.set::<Autodiff<B, C>>(Some(f));
 }
 
 /// Whether [`sequence`] runs the fused operation on `B`.
 pub fn registered<B: Backend>() -> bool {
-    registry()
-        .read()
-        .is_ok_and(|m| m.contains_key(&TypeId::of::<B>()))
+    FUSED.get::<B>().is_some()
 }
 
 /// All hidden states (`[batch, time, hidden]`) of a recurrent layer over `x`
@@ -94,11 +87,7 @@ pub fn sequence<B: Backend>(
     w: Tensor<B, 2>,
     cell: Cell,
 ) -> Result<Tensor<B, 3>, (Tensor<B, 3>, Tensor<B, 2>)> {
-    let f = registry()
-        .read()
-        .ok()
-        .and_then(|m| m.get(&TypeId::of::<B>()).copied());
-    let Some(f) = f else {
+    let Some(f) = FUSED.get::<B>() else {
         return Err((x, w));
     };
     let out = f(Box::new(x), Box::new(w), cell);
