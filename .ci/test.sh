@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one:
-#   provisions what is missing (Mesa's lavapipe Vulkan driver for wgpu; a Python venv with
-#   torch==2.9.0 whose libtorch the tch backend links), then runs rustfmt, clippy and every
-#   test with all three backends compiled in.
+#   provisions what is missing (Mesa's lavapipe Vulkan driver for wgpu; OpenBLAS for the
+#   ndarray-blas feature; a Python venv with torch==2.9.0 whose libtorch the tch backend links),
+#   then runs rustfmt, clippy and every test with all three backends compiled in, and the
+#   backend tests once more with ndarray on OpenBLAS.
 #
 #   bash .ci/test.sh            # everything
 #   ZOO_SKIP_PROVISION=1 ...    # use what is installed, install nothing
@@ -20,6 +21,15 @@ if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! have_vulkan_icd; then
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
   as_root apt-get install -y -qq mesa-vulkan-drivers >/dev/null
+fi
+
+# --- ndarray-blas: ndarray's matrix products in the system OpenBLAS (the compare runs use it).
+have_openblas() { ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so '; }
+if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! have_openblas; then
+  step "installing libopenblas-dev for the ndarray-blas feature"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq libopenblas-dev >/dev/null
 fi
 
 # --- tch: libtorch from the PyPI wheel of torch 2.9.0 (what burn-tch 0.21 / tch 0.22 expect).
@@ -53,4 +63,6 @@ COMPARE_OUT="$(mktemp -d)"
 rm -rf "$COMPARE_OUT"
 step "tests of the facade built with the default backend only"
 cargo test -p burn-zoo --lib
+step "backend tests with ndarray's products in OpenBLAS (ndarray-blas)"
+cargo test -p burn-zoo --features ndarray-blas --test backends
 step "done"

@@ -196,6 +196,14 @@ pub type WgpuBackend = burn::backend::Autodiff<burn::backend::Wgpu>;
 #[cfg(feature = "tch")]
 pub type TchBackend = burn::backend::Autodiff<burn::backend::libtorch::LibTorch<f32>>;
 
+/// The ndarray backend's device label: its matrix products run in OpenBLAS with the
+/// `ndarray-blas` feature, in matrixmultiply (pure Rust) without.
+pub const NDARRAY_DEVICE: &str = if cfg!(feature = "ndarray-blas") {
+    "cpu, OpenBLAS"
+} else {
+    "cpu"
+};
+
 /// Runs `job` on the backend and device asked for.
 pub fn dispatch<R: Run>(
     kind: BackendKind,
@@ -215,7 +223,7 @@ pub fn dispatch<R: Run>(
                 }
                 let info = BackendInfo {
                     kind,
-                    device: "cpu".into(),
+                    device: NDARRAY_DEVICE.into(),
                     float: float_name::<NdArrayBackend>(),
                 };
                 register_fused_recurrent::<burn::backend::NdArray<f32>>(true);
@@ -376,8 +384,9 @@ mod tests {
         let info = dispatch(BackendKind::Ndarray, DeviceSpec::Default, Name).unwrap();
         assert_eq!(
             (info.kind, info.device.as_str()),
-            (BackendKind::Ndarray, "cpu")
+            (BackendKind::Ndarray, NDARRAY_DEVICE)
         );
+        assert_eq!(NDARRAY_DEVICE == "cpu", !cfg!(feature = "ndarray-blas"));
         let err = dispatch(BackendKind::Ndarray, DeviceSpec::Cuda(0), Name).unwrap_err();
         assert!(err
             .to_string()

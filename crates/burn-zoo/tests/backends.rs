@@ -397,8 +397,15 @@ fn patched_ndarray_kernels_match_f64_references() {
     let nan = Tensor::<NdArray, 1>::from_data(TensorData::new(vec![f32::NAN], [1]), &d);
     assert!(to_vec_f32(nan.tanh()).unwrap()[0].is_nan());
 
-    // Small (serial) and large (parallel) batched products against a naive f64 product.
-    for [batch, m, k, n] in [[1, 3, 5, 4], [7, 9, 6, 5], [40, 64, 32, 128]] {
+    // Small (serial) and large (parallel) batched products, and one large single product
+    // (threaded by the GEMM itself: matrixmultiply, or OpenBLAS with `ndarray-blas`), against
+    // a naive f64 product; the right operand once contiguous and once a transposed view.
+    for [batch, m, k, n] in [
+        [1, 3, 5, 4],
+        [7, 9, 6, 5],
+        [40, 64, 32, 128],
+        [1, 300, 200, 150],
+    ] {
         let a: Vec<f32> = (0..batch * m * k)
             .map(|i| ((i * 37 % 101) as f32 - 50.0) / 50.0)
             .collect();
@@ -407,18 +414,22 @@ fn patched_ndarray_kernels_match_f64_references() {
             .collect();
         let ta = Tensor::<NdArray, 3>::from_data(TensorData::new(a.clone(), [batch, m, k]), &d);
         let tb = Tensor::<NdArray, 3>::from_data(TensorData::new(b.clone(), [batch, k, n]), &d);
-        let got = to_vec_f32(ta.matmul(tb)).unwrap();
+        let got = to_vec_f32(ta.clone().matmul(tb.clone())).unwrap();
+        let tb_view = Tensor::<NdArray, 3>::from_data(tb.swap_dims(1, 2).into_data(), &d);
+        let got_view = to_vec_f32(ta.matmul(tb_view.swap_dims(1, 2))).unwrap();
         for p in 0..batch {
             for i in 0..m {
                 for j in 0..n {
                     let want: f64 = (0..k)
                         .map(|l| a[p * m * k + i * k + l] as f64 * b[p * k * n + l * n + j] as f64)
                         .sum();
-                    let g = got[p * m * n + i * n + j] as f64;
-                    assert!(
-                        (g - want).abs() < 1e-4,
-                        "[{batch},{m},{k},{n}] at {p},{i},{j}: {g} vs {want}"
-                    );
+                    for (got, how) in [(&got, "contiguous"), (&got_view, "transposed view")] {
+                        let g = got[p * m * n + i * n + j] as f64;
+                        assert!(
+                            (g - want).abs() < 1e-4,
+                            "[{batch},{m},{k},{n}] {how} at {p},{i},{j}: {g} vs {want}"
+                        );
+                    }
                 }
             }
         }
