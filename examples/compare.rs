@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use burn_zoo::backend::{dispatch, BackendKind, DeviceSpec};
 use burn_zoo::compare::{
-    utc_date, write_workload, Cell, CellJob, CellStatus, CompareReport, Machine, ModelKind,
-    PyTorchResult, PyTorchStatus, ScoreImages, Workload, SCHEMA_VERSION,
+    median_run, utc_date, write_workload, Cell, CellJob, CellStatus, CompareReport, Machine,
+    ModelKind, PyTorchResult, PyTorchStatus, ScoreImages, Workload, SCHEMA_VERSION,
 };
 use burn_zoo::training::artifacts::{atomic_write, read_json, write_json};
 use burn_zoo::training::TrainError;
@@ -59,6 +59,10 @@ struct Cli {
     /// Device of the tch cells: cpu or cuda:N (the PyTorch column runs on the CPU).
     #[arg(long, default_value = "cpu")]
     tch_device: String,
+    /// Runs of every cell, in interleaved rounds (each backend, then PyTorch, then again);
+    /// each cell reports its median run, with every run's training throughput in compare.json.
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
     /// Internal: run one cell of MODEL in this process.
     #[arg(long, hide = true)]
     cell: Option<String>,
@@ -286,6 +290,9 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
     cli.tch_device
         .parse::<DeviceSpec>()
         .map_err(|e| format!("--tch-device: {e}"))?;
+    if cli.repeat == 0 {
+        return Err("--repeat: must be at least 1".into());
+    }
     let started = Instant::now();
     let workloads: Vec<Workload> = models.iter().map(|&m| Workload::of(m, cli.quick)).collect();
     let python = cli.python.clone().unwrap_or_else(default_python);
@@ -323,23 +330,35 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
         if pytorch.available {
             write_workload(w, &cli.out.join("workload").join(model.name())).map_err(io)?;
         }
-        for &b in &backends {
-            let dir = cli
-                .out
-                .join("cells")
-                .join(format!("{}-{}", model.name(), b.name()));
-            eprintln!("[{} on {}] running", model.name(), b.name());
-            let cell = run_cell(model, b, &cli, &dir);
-            eprintln!("[{} on {}] {}", model.name(), b.name(), describe(&cell));
-            results.push(cell);
+        // Rounds rather than back-to-back runs of one cell: a slow spell of the machine then
+        // hits every column of the round, not one backend's runs.
+        let mut runs: Vec<Vec<Cell>> = vec![Vec::new(); backends.len() + 1];
+        for round in 1..=cli.repeat {
+            let of = if cli.repeat > 1 {
+                format!(" (run {round} of {})", cli.repeat)
+            } else {
+                String::new()
+            };
+            for (i, &b) in backends.iter().enumerate() {
+                let mut name = format!("{}-{}", model.name(), b.name());
+                if cli.repeat > 1 {
+                    name.push_str(&format!("-run{round}"));
+                }
+                let dir = cli.out.join("cells").join(name);
+                eprintln!("[{} on {}{of}] running", model.name(), b.name());
+                let cell = run_cell(model, b, &cli, &dir);
+                eprintln!("[{} on {}{of}] {}", model.name(), b.name(), describe(&cell));
+                runs[i].push(cell);
+            }
+            if pytorch.available {
+                eprintln!("[{} in PyTorch{of}] running", model.name());
+                let score_on = backends.first().copied();
+                let cell = pytorch_cell(w, &cli, &python, &reference, score_on);
+                eprintln!("[{} in PyTorch{of}] {}", model.name(), describe(&cell));
+                runs[backends.len()].push(cell);
+            }
         }
-        if pytorch.available {
-            eprintln!("[{} in PyTorch] running", model.name());
-            let score_on = backends.first().copied();
-            let cell = pytorch_cell(w, &cli, &python, &reference, score_on);
-            eprintln!("[{} in PyTorch] {}", model.name(), describe(&cell));
-            results.push(cell);
-        }
+        results.extend(runs.into_iter().filter_map(median_run));
     }
     let unix_time = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -351,6 +370,7 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
         unix_time,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         quick: cli.quick,
+        repeat: cli.repeat,
         machine: Machine::current(),
         zoo_version: env!("CARGO_PKG_VERSION").into(),
         burn_version: "0.21.0".into(),

@@ -261,6 +261,32 @@ pub struct Cell {
     pub final_train_loss: Option<f64>,
     /// Wall time of the whole cell, seconds.
     pub wall_seconds: f64,
+    /// With `--repeat N`: training samples/s of every run, in run order; the cell's other
+    /// numbers are those of the run with the median training throughput ([`median_run`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub train_runs: Vec<f64>,
+}
+
+/// One cell out of repeated runs of it: the run with the median training throughput (the
+/// lower middle one for an even count), so every number in the cell comes from one real run,
+/// with all runs' throughputs in [`Cell::train_runs`]. A run that did not finish wins over the
+/// others: a backend that fails one time in three is reported as failing. `None` for no runs.
+pub fn median_run(runs: Vec<Cell>) -> Option<Cell> {
+    if let Some(failed) = runs.iter().position(|c| c.status != CellStatus::Ok) {
+        return runs.into_iter().nth(failed);
+    }
+    let throughputs: Vec<f64> = runs
+        .iter()
+        .map(|c| c.train_samples_per_sec.unwrap_or(f64::NAN))
+        .collect();
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| throughputs[a].total_cmp(&throughputs[b]));
+    let middle = *order.get(order.len().checked_sub(1)? / 2)?;
+    let mut cell = runs.into_iter().nth(middle)?;
+    if throughputs.len() > 1 {
+        cell.train_runs = throughputs;
+    }
+    Some(cell)
 }
 
 impl Cell {
@@ -285,6 +311,7 @@ impl Cell {
             epoch_seconds: Vec::new(),
             final_train_loss: None,
             wall_seconds: 0.0,
+            train_runs: Vec::new(),
         }
     }
 }
@@ -489,6 +516,7 @@ impl Run for CellJob {
             epoch_seconds: measured.epoch_seconds,
             final_train_loss: measured.final_loss,
             wall_seconds: start.elapsed().as_secs_f64(),
+            train_runs: Vec::new(),
         })
     }
 }
@@ -767,6 +795,10 @@ pub struct Ratio {
     pub infer_vs_pytorch: Option<f64>,
 }
 
+fn one_run() -> u32 {
+    1
+}
+
 /// `compare.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompareReport {
@@ -780,6 +812,9 @@ pub struct CompareReport {
     pub command: String,
     /// A `--quick` smoke run (small workloads; its numbers are not the README's).
     pub quick: bool,
+    /// Runs per cell (`--repeat`), interleaved; each cell reports its median run.
+    #[serde(default = "one_run")]
+    pub repeat: u32,
     /// The machine.
     pub machine: Machine,
     /// burn-zoo's version.
@@ -993,6 +1028,7 @@ impl PyTorchResult {
             epoch_seconds: self.epoch_seconds,
             final_train_loss: self.final_train_loss,
             wall_seconds: self.wall_seconds,
+            train_runs: Vec::new(),
         }
     }
 }
@@ -1006,6 +1042,44 @@ mod tests {
         assert_eq!(utc_date(0), "1970-01-01");
         assert_eq!(utc_date(951_782_400), "2000-02-29");
         assert_eq!(utc_date(1_795_910_400), "2026-11-29");
+    }
+
+    #[test]
+    fn repeated_cells_report_their_median_run() {
+        let run = |train: f64, infer: f64| Cell {
+            status: CellStatus::Ok,
+            note: None,
+            train_samples_per_sec: Some(train),
+            infer_samples_per_sec: Some(infer),
+            ..Cell::empty(ModelKind::Cnn, "ndarray", CellStatus::Ok, String::new())
+        };
+        // Odd count: the middle run, all of its numbers, and every run's throughput in order.
+        let m = median_run(vec![run(300.0, 1.0), run(100.0, 2.0), run(200.0, 3.0)]).unwrap();
+        assert_eq!(m.train_samples_per_sec, Some(200.0));
+        assert_eq!(m.infer_samples_per_sec, Some(3.0));
+        assert_eq!(m.train_runs, [300.0, 100.0, 200.0]);
+        // Even count: the lower middle one.
+        let m = median_run(vec![
+            run(4.0, 0.0),
+            run(1.0, 0.0),
+            run(3.0, 0.0),
+            run(2.0, 0.0),
+        ]);
+        assert_eq!(m.unwrap().train_samples_per_sec, Some(2.0));
+        // One run: as it was, no run list.
+        let m = median_run(vec![run(5.0, 6.0)]).unwrap();
+        assert_eq!(
+            (m.train_samples_per_sec, m.train_runs.len()),
+            (Some(5.0), 0)
+        );
+        // A failed run is the cell.
+        let failed = Cell::empty(ModelKind::Cnn, "ndarray", CellStatus::Failed, "boom".into());
+        let m = median_run(vec![run(1.0, 0.0), failed, run(2.0, 0.0)]).unwrap();
+        assert_eq!(
+            (m.status, m.note.as_deref()),
+            (CellStatus::Failed, Some("boom"))
+        );
+        assert!(median_run(Vec::new()).is_none());
     }
 
     #[test]
@@ -1040,6 +1114,7 @@ mod tests {
             unix_time: 0,
             command: "compare".into(),
             quick: true,
+            repeat: 1,
             machine: Machine::current(),
             zoo_version: "0".into(),
             burn_version: "0.21.0".into(),

@@ -672,8 +672,9 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let s = |p: &str| t.join(p).display().to_string();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--models", "mlp,vgg"], "--models: unknown model 'vgg'"),
+        (&["--repeat", "0"], "--repeat: must be at least 1"),
         (
             &["--backends", "cuda"],
             "--backends: unknown backend 'cuda'",
@@ -718,6 +719,8 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
             "ndarray",
             "--python",
             "/nonexistent/python",
+            "--repeat",
+            "2",
             "--out",
             &s("no-torch"),
         ],
@@ -731,7 +734,13 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
     let r: CompareReport =
         serde_json::from_slice(&std::fs::read(t.join("no-torch/compare.json")).unwrap()).unwrap();
     assert!(!r.pytorch.available);
-    assert_eq!(r.results.len(), 1);
+    // --repeat 2: one cell, its median (the slower of two) run, both runs' throughputs.
+    assert_eq!((r.results.len(), r.repeat), (1, 2));
+    let c = &r.results[0];
+    assert_eq!(c.train_runs.len(), 2, "{c:?}");
+    let slower = c.train_runs.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(c.train_samples_per_sec, Some(slower));
+    assert!(t.join("no-torch/cells/mlp-ndarray-run2").is_dir());
     assert!(r.ratios.iter().all(|x| x.train_vs_pytorch.is_none()));
 
     // The smoke run CI relies on: every model on ndarray, and PyTorch when a torch is at hand.
