@@ -13,24 +13,22 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s (%s)\n' "$*" "$(date +%T)"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# apt_install WHY PACKAGE...: installs Debian packages (unless ZOO_SKIP_PROVISION is set).
+apt_install() {
+  [ -z "${ZOO_SKIP_PROVISION:-}" ] || return 0
+  step "installing $2 for $1"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq "${@:2}" >/dev/null
+}
 
 # --- wgpu: a Vulkan device. Without a GPU, Mesa's lavapipe is a software one.
 have_vulkan_icd() { ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; }
-if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! have_vulkan_icd; then
-  step "installing mesa-vulkan-drivers (lavapipe) for the wgpu backend"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq mesa-vulkan-drivers >/dev/null
-fi
+have_vulkan_icd || apt_install "the wgpu backend (lavapipe)" mesa-vulkan-drivers
 
 # --- ndarray-blas: ndarray's matrix products in the system OpenBLAS (the compare runs use it).
 have_openblas() { ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so '; }
-if [ -z "${ZOO_SKIP_PROVISION:-}" ] && ! have_openblas; then
-  step "installing libopenblas-dev for the ndarray-blas feature"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq
-  as_root apt-get install -y -qq libopenblas-dev >/dev/null
-fi
+have_openblas || apt_install "the ndarray-blas feature" libopenblas-dev
 
 # --- tch: libtorch from the PyPI wheel of torch 2.9.0 (what burn-tch 0.21 / tch 0.22 expect).
 VENV="${ZOO_TORCH_VENV:-$HOME/.cache/burn-zoo/torch-venv}"

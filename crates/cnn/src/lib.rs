@@ -129,6 +129,15 @@ pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B,
 
 impl<B: Backend> Cnn<B> {
     /// Batch norm over the channels of a channels-last tensor, when the preset has it.
+    /// The layer's batch norm (strong preset), if it has one, over Burn's layout (channels in
+    /// dimension 1).
+    fn norm<const D: usize>(bn: &Option<BatchNorm<B>>, x: Tensor<B, D>) -> Tensor<B, D> {
+        match bn {
+            Some(bn) => bn.forward(x),
+            None => x,
+        }
+    }
+
     fn norm_nhwc(bn: &Option<BatchNorm<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match bn {
             Some(bn) => batch_norm_nhwc(bn, x),
@@ -139,12 +148,11 @@ impl<B: Backend> Cnn<B> {
     /// `[batch, 1, 28, 28]` → the 128 penultimate features (after ReLU).
     pub fn features(&self, x: Tensor<B, 4>) -> Tensor<B, 2> {
         let x = if conv::native_conv::<B>() {
-            let norm = |bn: &Option<BatchNorm<B>>, x| match bn {
-                Some(bn) => bn.forward(x),
-                None => x,
-            };
-            let x = self.relu.forward(norm(&self.bn1, self.conv1.forward(x)));
-            self.relu.forward(norm(&self.bn2, self.conv2.forward(x)))
+            let x = self
+                .relu
+                .forward(Self::norm(&self.bn1, self.conv1.forward(x)));
+            self.relu
+                .forward(Self::norm(&self.bn2, self.conv2.forward(x)))
         } else {
             // Channels-last through both convolutions (a free reshape for one input channel),
             // back to NCHW for pooling so the flattened order is PyTorch's (c, h, w).
@@ -160,13 +168,10 @@ impl<B: Backend> Cnn<B> {
             x.permute([0, 3, 1, 2])
         };
         let x = self.drop1.forward(self.pool.forward(x));
-        let x = x.flatten::<2>(1, 3);
-        let x = self.fc1.forward(x);
-        let x = match &self.bn3 {
-            Some(bn) => bn.forward(x),
-            None => x,
-        };
-        self.relu.forward(x)
+        self.relu.forward(Self::norm(
+            &self.bn3,
+            self.fc1.forward(x.flatten::<2>(1, 3)),
+        ))
     }
 
     /// The classifier head: penultimate [`Cnn::features`] → `[batch, classes]` logits.
