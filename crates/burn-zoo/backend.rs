@@ -184,6 +184,15 @@ pub trait Run {
     type Output;
     /// Runs on backend `B`, device `device`.
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output;
+
+    /// Whether libtorch on the CPU runs this job on one thread. The recurrent models say yes:
+    /// their layers run in the zoo's host kernel on the calling thread
+    /// (`zoo_training::recurrent`), what is left for libtorch is tensors of a few thousand
+    /// elements, and its second OpenMP worker only spins between operations, on a core the
+    /// kernel could use (seed LSTM on compare's workload: 15.7k–16.6k → 17.6k–18.1k samples/s).
+    fn libtorch_one_thread(&self) -> bool {
+        false
+    }
 }
 
 /// `Autodiff<NdArray>`.
@@ -277,6 +286,10 @@ pub fn dispatch<R: Run>(
                 };
                 let name = match dev {
                     LibTorchDevice::Cuda(n) => format!("cuda:{n}"),
+                    _ if job.libtorch_one_thread() => {
+                        tch::set_num_threads(1);
+                        "cpu, 1 thread".into()
+                    }
                     _ => "cpu".into(),
                 };
                 let info = BackendInfo {

@@ -432,6 +432,10 @@ pub struct CellJob {
 impl Run for CellJob {
     type Output = Result<Cell, TrainError>;
 
+    fn libtorch_one_thread(&self) -> bool {
+        matches!(self.workload.model, ModelKind::Rnn | ModelKind::Lstm)
+    }
+
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
         let start = Instant::now();
         let w = &self.workload;
@@ -1080,6 +1084,24 @@ mod tests {
             (CellStatus::Failed, Some("boom"))
         );
         assert!(median_run(Vec::new()).is_none());
+    }
+
+    /// libtorch runs the recurrent cells on one thread, the others on its default pool.
+    #[test]
+    fn only_recurrent_cells_ask_for_one_libtorch_thread() {
+        for (model, one) in [
+            (ModelKind::Mlp, false),
+            (ModelKind::Cnn, false),
+            (ModelKind::Rnn, true),
+            (ModelKind::Lstm, true),
+            (ModelKind::Gan, false),
+        ] {
+            let job = CellJob {
+                workload: Workload::of(model, true),
+                dir: PathBuf::new(),
+            };
+            assert_eq!(job.libtorch_one_thread(), one, "{model:?}");
+        }
     }
 
     #[test]

@@ -141,6 +141,10 @@ struct SeqExample<C> {
 impl<C: SeqNet> Run for SeqExample<C> {
     type Output = Result<(), TrainError>;
 
+    fn libtorch_one_thread(&self) -> bool {
+        true
+    }
+
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
         match self.action {
             Action::Train(job) => {
