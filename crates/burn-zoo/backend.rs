@@ -284,12 +284,14 @@ pub fn dispatch<R: Run>(
                         LibTorchDevice::Cuda(n)
                     }
                 };
+                let cpu = matches!(dev, LibTorchDevice::Cpu);
+                let one_thread = cpu && job.libtorch_one_thread();
+                if one_thread {
+                    tch::set_num_threads(1);
+                }
                 let name = match dev {
                     LibTorchDevice::Cuda(n) => format!("cuda:{n}"),
-                    _ if job.libtorch_one_thread() => {
-                        tch::set_num_threads(1);
-                        "cpu, 1 thread".into()
-                    }
+                    _ if one_thread => "cpu, 1 thread".into(),
                     _ => "cpu".into(),
                 };
                 let info = BackendInfo {
@@ -297,10 +299,7 @@ pub fn dispatch<R: Run>(
                     device: name,
                     float: float_name::<TchBackend>(),
                 };
-                register_fused_recurrent::<burn::backend::libtorch::LibTorch<f32>>(matches!(
-                    dev,
-                    LibTorchDevice::Cpu
-                ));
+                register_fused_recurrent::<burn::backend::libtorch::LibTorch<f32>>(cpu);
                 // libtorch's own convolution (oneDNN / cuDNN) over the CNN's im2col.
                 zoo_cnn::conv::set_native_conv::<TchBackend>(true);
                 zoo_cnn::conv::set_native_conv::<burn::backend::libtorch::LibTorch<f32>>(true);

@@ -128,7 +128,6 @@ pub fn conv2d_im2col<B: Backend>(conv: &Conv2d<B>, x: Tensor<B, 4>) -> Tensor<B,
 }
 
 impl<B: Backend> Cnn<B> {
-    /// Batch norm over the channels of a channels-last tensor, when the preset has it.
     /// The layer's batch norm (strong preset), if it has one, over Burn's layout (channels in
     /// dimension 1).
     fn norm<const D: usize>(bn: &Option<BatchNorm<B>>, x: Tensor<B, D>) -> Tensor<B, D> {
@@ -138,6 +137,7 @@ impl<B: Backend> Cnn<B> {
         }
     }
 
+    /// Batch norm over the channels of a channels-last tensor, when the preset has it.
     fn norm_nhwc(bn: &Option<BatchNorm<B>>, x: Tensor<B, 4>) -> Tensor<B, 4> {
         match bn {
             Some(bn) => batch_norm_nhwc(bn, x),
