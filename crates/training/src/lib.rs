@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod download;
 pub mod error;
+pub mod flat_adam;
 pub mod forecast;
 pub mod idx;
 pub mod images;

@@ -12,21 +12,23 @@ use burn::lr_scheduler::LrScheduler;
 use burn::module::AutodiffModule;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    adaptor::OptimizerAdaptor, decay::WeightDecayConfig, Adam, AdamConfig, AdamW, AdamWConfig,
+    adaptor::OptimizerAdaptor, decay::WeightDecayConfig, AdamConfig, AdamW, AdamWConfig,
     GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, SimpleOptimizer,
 };
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
 use crate::config::{OptimizerKind, ScheduleKind, TrainConfig};
+use crate::flat_adam::{AdamHyper, FlatAdam};
 
 type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
 /// Adam, AdamW or SGD (with momentum), as chosen by [`TrainConfig::optimizer`].
 #[derive(Clone)]
 pub enum ZooOptimizer<M: AutodiffModule<B>, B: AutodiffBackend> {
-    /// Adam (L2 weight decay added to the gradient, as PyTorch's `Adam`).
-    Adam(OptimizerAdaptor<Adam, M, B>),
+    /// Adam (L2 weight decay added to the gradient, as PyTorch's `Adam`), on all parameters
+    /// at once ([`FlatAdam`]).
+    Adam(FlatAdam<M, B>),
     /// AdamW (decoupled weight decay).
     AdamW(OptimizerAdaptor<AdamW, M, B>),
     /// SGD with momentum.
@@ -45,15 +47,22 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             .map(|c| GradientClippingConfig::Norm(c as f32));
         let l2 = (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32));
         match cfg.optimizer {
-            OptimizerKind::Adam => Self::Adam(
-                AdamConfig::new()
-                    .with_beta_1(cfg.beta1 as f32)
-                    .with_beta_2(cfg.beta2 as f32)
-                    .with_epsilon(cfg.adam_epsilon as f32)
+            OptimizerKind::Adam => {
+                let hyper = AdamHyper {
+                    beta_1: cfg.beta1 as f32,
+                    beta_2: cfg.beta2 as f32,
+                    epsilon: cfg.adam_epsilon as f32,
+                    weight_decay: l2.as_ref().map(|w| w.penalty),
+                };
+                let burn_adam = AdamConfig::new()
+                    .with_beta_1(hyper.beta_1)
+                    .with_beta_2(hyper.beta_2)
+                    .with_epsilon(hyper.epsilon)
                     .with_weight_decay(l2)
-                    .with_grad_clipping(clip)
-                    .init(),
-            ),
+                    .with_grad_clipping(clip.clone())
+                    .init();
+                Self::Adam(FlatAdam::new(hyper, burn_adam, clip.is_some()))
+            }
             OptimizerKind::AdamW => Self::AdamW(
                 AdamWConfig::new()
                     .with_beta_1(cfg.beta1 as f32)
@@ -112,7 +121,8 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Recorder::<B>::record(&Bytes::default(), o.to_record(), ()).map_err(|e| e.to_string())
         }
         match self {
-            Self::Adam(o) => rec(o),
+            Self::Adam(o) => Recorder::<B>::record(&Bytes::default(), o.to_record(), ())
+                .map_err(|e| e.to_string()),
             Self::AdamW(o) => rec(o),
             Self::Sgd(o) => rec(o),
             Self::RmsProp(o) => rec(o),
@@ -136,7 +146,11 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Ok(o.load_record(record))
         }
         Ok(match self {
-            Self::Adam(o) => Self::Adam(load(o, bytes, device)?),
+            Self::Adam(o) => {
+                let record = Recorder::<B>::load(&Bytes::default(), bytes, device)
+                    .map_err(|e| format!("optimiser state does not match this optimiser: {e}"))?;
+                Self::Adam(o.load_record(record))
+            }
             Self::AdamW(o) => Self::AdamW(load(o, bytes, device)?),
             Self::Sgd(o) => Self::Sgd(load(o, bytes, device)?),
             Self::RmsProp(o) => Self::RmsProp(load(o, bytes, device)?),
