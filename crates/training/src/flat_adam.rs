@@ -11,10 +11,12 @@
 //!
 //! The arithmetic is burn-optim's, operation for operation, so the parameters come out the same
 //! to the bit (tested), and the record is burn-optim's (one `AdamState` per parameter), so a
-//! checkpoint written by either loads in the other. Where the flat layout does not fit, the
-//! step is burn-optim's own `Adam`, on the same state: with gradient clipping (burn-optim clips
-//! each tensor on its own), on a step where some parameter has no gradient, after restoring
-//! per-parameter states whose step counts differ, and for tensors of rank above 6.
+//! checkpoint written by either loads in the other. The layout is the parameters that have a
+//! gradient (batch norm's running statistics have none and are left alone, as burn-optim
+//! leaves them). Where it does not fit, the step is burn-optim's own `Adam` on the same state:
+//! with gradient clipping (burn-optim clips each tensor on its own), when the parameters to
+//! update have states with differing step counts (some skipped a step), and for tensors of
+//! rank above 6.
 
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::adaptor::OptimizerAdaptor;
@@ -88,12 +90,23 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
     /// One optimiser step with learning rate `lr`.
     pub fn step(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
         if !self.clipping {
-            let mut slots = Slots(Vec::new());
-            module.visit(&mut slots);
-            let fits = grads.len() == slots.0.len() && slots.0.iter().all(|s| rank(s) <= 6);
-            if fits {
-                if let Some(flat) = self.take_flat(slots.0) {
-                    return self.flat_step(lr, module, grads, flat);
+            let mut gather = Gather::<B> {
+                grads: &grads,
+                slots: Vec::new(),
+                flat: Vec::new(),
+                params: self.hyper.weight_decay.map(|_| Vec::new()),
+            };
+            module.visit(&mut gather);
+            let Gather {
+                slots,
+                flat: grad,
+                params,
+                ..
+            } = gather;
+            if !slots.is_empty() && slots.iter().all(|s| rank(s) <= 6) {
+                if let Some(flat) = self.take_flat(slots) {
+                    drop(grads);
+                    return self.flat_step(lr, module, (grad, params), flat);
                 }
             }
         }
@@ -103,10 +116,11 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
 
     /// The state, as burn-optim's per-parameter record.
     pub fn to_record(&self) -> AdamRecord<M, B> {
-        match &self.flat {
-            Some(flat) => flat_record::<M, B>(flat),
-            None => self.adaptor.to_record(),
+        let mut record = self.adaptor.to_record();
+        if let Some(flat) = &self.flat {
+            record.extend(flat_record::<M, B>(flat));
         }
+        record
     }
 
     /// Restores a state written by [`Self::to_record`] or by burn-optim's Adam.
@@ -116,23 +130,27 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
         self
     }
 
-    /// Moves a flat state into the adaptor, for a step of burn-optim's own.
+    /// Moves a flat state into the adaptor's per-parameter states, for a step of
+    /// burn-optim's own or a new layout.
     fn unflatten(&mut self) {
-        if let Some(flat) = self.flat.take() {
-            self.adaptor = self.adaptor.clone().load_record(flat_record::<M, B>(&flat));
+        if self.flat.is_some() {
+            let record = self.to_record();
+            self.flat = None;
+            self.adaptor = self.adaptor.clone().load_record(record);
         }
     }
 
-    /// The flat state for `slots`: the current one if it has that layout, else one built
-    /// from the per-parameter states (none yet: a fresh one). `None` when those states do
-    /// not make one flat state (a missing parameter, differing step counts, AMSGrad).
+    /// The flat state for `slots` (the parameters with a gradient this step): the current one
+    /// if it has that layout, else one built from their per-parameter states (none yet: a
+    /// fresh one). `None` when those states do not make one flat state (some parameters with a
+    /// state and some without, differing step counts, AMSGrad).
     fn take_flat(&mut self, slots: Vec<Slot>) -> Option<Flat<Inner<B>>> {
         if self.flat.as_ref().is_some_and(|f| f.slots == slots) {
             return self.flat.take();
         }
         self.unflatten();
-        let record = self.adaptor.to_record();
-        if record.is_empty() {
+        let mut record = self.adaptor.to_record();
+        if slots.iter().all(|s| !record.contains_key(&s.id)) {
             return Some(Flat {
                 slots,
                 time: 0,
@@ -149,7 +167,11 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
             m1.push(a);
             m2.push(b);
         }
-        self.adaptor = self.adaptor.clone().load_record(Default::default());
+        // The adaptor keeps the states of the parameters outside the layout.
+        for slot in &slots {
+            record.remove(&slot.id);
+        }
+        self.adaptor = self.adaptor.clone().load_record(record);
         Some(Flat {
             slots,
             time: time.unwrap_or(0),
@@ -157,11 +179,14 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
         })
     }
 
+    /// Adam on the flat layout, from the gathered gradients (and, with weight decay,
+    /// parameter values) in slot order.
+    #[allow(clippy::type_complexity)]
     fn flat_step(
         &mut self,
         lr: f64,
         module: M,
-        mut grads: GradientsParams,
+        (grads, params): (Vec<Tensor<Inner<B>, 1>>, Option<Vec<Tensor<Inner<B>, 1>>>),
         mut flat: Flat<Inner<B>>,
     ) -> M {
         let AdamHyper {
@@ -170,14 +195,8 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
             epsilon,
             weight_decay,
         } = self.hyper;
-        let mut gather = Gather::<B> {
-            grads: &mut grads,
-            flat: Vec::with_capacity(flat.slots.len()),
-            params: weight_decay.map(|_| Vec::with_capacity(flat.slots.len())),
-        };
-        module.visit(&mut gather);
-        let mut grad = Tensor::cat(gather.flat, 0);
-        if let (Some(penalty), Some(params)) = (weight_decay, gather.params) {
+        let mut grad = Tensor::cat(grads, 0);
+        if let (Some(penalty), Some(params)) = (weight_decay, params) {
             grad = Tensor::cat(params, 0).mul_scalar(penalty).add(grad);
         }
         // burn-optim's `AdaptiveMomentum::transform` and `Adam::step`, operation for operation.
@@ -204,7 +223,12 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
             )
             .mul_scalar(lr);
         flat.moments = Some((moment_1, moment_2));
-        let module = module.map(&mut Scatter::<B> { delta, offset: 0 });
+        let module = module.map(&mut Scatter::<B> {
+            delta,
+            slots: &flat.slots,
+            next: 0,
+            offset: 0,
+        });
         self.flat = Some(flat);
         module
     }
@@ -278,33 +302,29 @@ fn flat_record<M: AutodiffModule<B>, B: AutodiffBackend>(
     record
 }
 
-/// Every float parameter's id and shape, in module order.
-struct Slots(Vec<Slot>);
-
-impl<B: Backend> ModuleVisitor<B> for Slots {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        self.0.push(Slot {
-            id: param.id,
-            shape: param.lazy_shape(),
-        });
-    }
-}
-
-/// Takes every parameter's gradient (and, for weight decay, its value) out flat, in module
-/// order.
+/// The parameters with a gradient, in module order: their slots, their gradients flat (and,
+/// for weight decay, their values flat). Reads the gradients without taking them, so a step
+/// that does not fit the flat layout can still hand them to burn-optim.
 struct Gather<'a, B: AutodiffBackend> {
-    grads: &'a mut GradientsParams,
+    grads: &'a GradientsParams,
+    slots: Vec<Slot>,
     flat: Vec<Tensor<Inner<B>, 1>>,
     params: Option<Vec<Tensor<Inner<B>, 1>>>,
 }
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Gather<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let n = param.lazy_shape().num_elements();
-        let grad = self
-            .grads
-            .remove::<Inner<B>, D>(param.id)
-            .expect("every parameter has a gradient: checked against the count before");
+        // Parameters without one (batch norm's running statistics among them) keep their
+        // values and states, as under burn-optim.
+        let Some(grad) = self.grads.get::<Inner<B>, D>(param.id) else {
+            return;
+        };
+        let shape = param.lazy_shape();
+        let n = shape.num_elements();
+        self.slots.push(Slot {
+            id: param.id,
+            shape,
+        });
         self.flat.push(grad.reshape([n]));
         if let Some(params) = &mut self.params {
             params.push(param.val().inner().reshape([n]));
@@ -312,14 +332,20 @@ impl<B: AutodiffBackend> ModuleVisitor<B> for Gather<'_, B> {
     }
 }
 
-/// Subtracts each parameter's slice of the flat update.
-struct Scatter<B: AutodiffBackend> {
+/// Subtracts each slot's part of the flat update from its parameter.
+struct Scatter<'a, B: AutodiffBackend> {
     delta: Tensor<Inner<B>, 1>,
+    slots: &'a [Slot],
+    next: usize,
     offset: usize,
 }
 
-impl<B: AutodiffBackend> ModuleMapper<B> for Scatter<B> {
+impl<B: AutodiffBackend> ModuleMapper<B> for Scatter<'_, B> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<B, D>>) -> Param<Tensor<B, D>> {
+        if self.slots.get(self.next).is_none_or(|s| s.id != param.id) {
+            return param;
+        }
+        self.next += 1;
         let (id, tensor, mapper) = param.consume();
         let dims = tensor.dims();
         let n: usize = dims.iter().product();
@@ -344,17 +370,19 @@ mod tests {
     use burn::backend::{Autodiff, NdArray};
     use burn::module::Module;
     use burn::nn::conv::{Conv2d, Conv2dConfig};
-    use burn::nn::{Linear, LinearConfig};
+    use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
     use burn::optim::decay::WeightDecayConfig;
     use burn::optim::AdamConfig;
 
     type A = Autodiff<NdArray>;
 
-    /// Parameters of ranks 1, 2 and 4.
+    /// Parameters of ranks 1, 2 and 4, and batch norm's running statistics (visited as
+    /// parameters, without gradients).
     #[derive(Module, Debug)]
     struct Net<B: Backend> {
         linear: Linear<B>,
         conv: Conv2d<B>,
+        norm: BatchNorm<B>,
     }
 
     fn net() -> Net<A> {
@@ -362,6 +390,7 @@ mod tests {
         let net = Net {
             linear: LinearConfig::new(3, 4).init(&d),
             conv: Conv2dConfig::new([1, 2], [3, 3]).init(&d),
+            norm: BatchNormConfig::new(2).init(&d),
         };
         // Parameters initialise lazily, and a clone taken before would draw its own values.
         bits(&net);
@@ -380,7 +409,7 @@ mod tests {
         let x = Tensor::<A, 1>::from_floats(vals(15).as_slice(), &d).reshape([5, 3]);
         let img = Tensor::<A, 1>::from_floats(vals(72).as_slice(), &d).reshape([2, 1, 6, 6]);
         let y = net.linear.forward(x);
-        let z = net.conv.forward(img);
+        let z = net.norm.forward(net.conv.forward(img));
         let loss = (y.clone() * y).sum() + (z.clone() * z).sum().sin();
         GradientsParams::from_grads(loss.backward(), net)
     }
@@ -392,6 +421,9 @@ mod tests {
             net.linear.bias.as_ref().unwrap().val().into_data(),
             net.conv.weight.val().into_data(),
             net.conv.bias.as_ref().unwrap().val().into_data(),
+            net.norm.gamma.val().into_data(),
+            net.norm.beta.val().into_data(),
+            net.norm.running_mean.value().into_data(),
         ] {
             out.extend(t.to_vec::<f32>().unwrap().iter().map(|v| v.to_bits()));
         }
@@ -457,7 +489,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_gradient_or_clipping_takes_burn_optims_path() {
+    fn partial_and_foreign_gradients_and_clipping_behave_as_burn_optim() {
         let h = hyper(None);
         let (mut theirs, mut ours) = (burn_adam(h), FlatAdam::new(h, burn_adam(h), false));
         let mut a = net();
@@ -466,16 +498,19 @@ mod tests {
             a = theirs.step(1e-2, a.clone(), grads(&a, step));
             b = ours.step(1e-2, b.clone(), grads(&b, step));
         }
-        // The conv bias gets no gradient on this step: burn-optim leaves it alone and keeps
-        // its state; so must we.
+        // The conv bias gets no gradient on this step, and a gradient of a parameter from
+        // elsewhere comes along: burn-optim ignores that, leaves the bias alone and keeps its
+        // state; so must we (here on the flat layout of the other parameters).
         let id = a.conv.bias.as_ref().unwrap().id;
         let mut ga = grads(&a, 2);
         let mut gb = grads(&b, 2);
-        ga.remove::<NdArray, 1>(id);
-        gb.remove::<NdArray, 1>(id);
+        for g in [&mut ga, &mut gb] {
+            g.remove::<NdArray, 1>(id);
+            g.register::<NdArray, 1>(ParamId::new(), Tensor::ones([2], &Default::default()));
+        }
         a = theirs.step(1e-2, a.clone(), ga);
         b = ours.step(1e-2, b.clone(), gb);
-        assert!(!ours.is_flat());
+        assert!(ours.is_flat());
         assert_eq!(bits(&a), bits(&b), "partial step");
         // Step counts now differ between parameters: burn-optim's path from here on.
         for step in 3..5 {
