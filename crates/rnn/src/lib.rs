@@ -203,7 +203,8 @@ mod tests {
         assert!(h.clone().min().into_scalar() >= 0.0);
         assert!(h.max().into_scalar() > 0.0);
         let tanh = RnnNetConfig::new(4, 2).init::<NdArray>(&d).encode(x);
-        assert!(tanh.clone().abs().max().into_scalar() < 1.0);
+        // In f32, tanh of a large pre-activation rounds to exactly 1 (the inputs are random).
+        assert!(tanh.clone().abs().max().into_scalar() <= 1.0);
         assert!(tanh.min().into_scalar() < 0.0);
     }
 

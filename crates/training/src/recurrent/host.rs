@@ -128,7 +128,8 @@ fn sigmoid(v: f32) -> f32 {
 /// private to that crate).
 #[inline(always)]
 fn tanh(v: f32) -> f32 {
-    // Beyond ±7.905 the fit is held at its value there, 1 - 2e-7. NaN passes through.
+    // Beyond ±7.905 the fit is held at its value there, which rounds to exactly ±1 in f32.
+    // NaN passes through.
     let x = v.clamp(-7.905_311, 7.905_311);
     let x2 = x * x;
     let mut p = x2 * -2.760_768_5e-16 + 2.000_188e-13;

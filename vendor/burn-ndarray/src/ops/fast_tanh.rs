@@ -20,7 +20,7 @@ impl Tanh for f64 {
 impl Tanh for f32 {
     #[inline]
     fn tanh_fast(self) -> Self {
-        // Beyond ±7.905 the fit is held at its value there, 1 - 2e-7.
+        // Beyond ±7.905 the fit is held at its value there, which rounds to exactly ±1 in f32.
         const CLAMP: f32 = 7.905_311;
         const A1: f32 = 4.893_524_6e-3;
         const A3: f32 = 6.372_619_3e-4;
