@@ -21,7 +21,9 @@
 use burn::module::{AutodiffModule, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::adaptor::OptimizerAdaptor;
 use burn::optim::record::AdaptorRecord;
-use burn::optim::{Adam, AdamState, AdaptiveMomentumState, GradientsParams, Optimizer};
+use burn::optim::{
+    Adam, AdamState, AdaptiveMomentumState, GradientsParams, MultiGradientsParams, Optimizer,
+};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Shape, Tensor};
 
@@ -59,7 +61,8 @@ struct Flat<B: Backend> {
     moments: Option<(Tensor<B, 1>, Tensor<B, 1>)>,
 }
 
-/// Adam on one flat vector of all parameters (see the module documentation).
+/// Adam on one flat vector of all parameters (see the module documentation); a burn-optim
+/// `Optimizer` with burn-optim's Adam record.
 #[derive(Clone)]
 pub struct FlatAdam<M: AutodiffModule<B>, B: AutodiffBackend> {
     hyper: AdamHyper,
@@ -85,49 +88,6 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
     /// Whether the last step ran on the flat layout.
     pub fn is_flat(&self) -> bool {
         self.flat.is_some()
-    }
-
-    /// One optimiser step with learning rate `lr`.
-    pub fn step(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
-        if !self.clipping {
-            let mut gather = Gather::<B> {
-                grads: &grads,
-                slots: Vec::new(),
-                flat: Vec::new(),
-                params: self.hyper.weight_decay.map(|_| Vec::new()),
-            };
-            module.visit(&mut gather);
-            let Gather {
-                slots,
-                flat: grad,
-                params,
-                ..
-            } = gather;
-            if !slots.is_empty() && slots.iter().all(|s| rank(s) <= 6) {
-                if let Some(flat) = self.take_flat(slots) {
-                    drop(grads);
-                    return self.flat_step(lr, module, (grad, params), flat);
-                }
-            }
-        }
-        self.unflatten();
-        self.adaptor.step(lr, module, grads)
-    }
-
-    /// The state, as burn-optim's per-parameter record.
-    pub fn to_record(&self) -> AdamRecord<M, B> {
-        let mut record = self.adaptor.to_record();
-        if let Some(flat) = &self.flat {
-            record.extend(flat_record::<M, B>(flat));
-        }
-        record
-    }
-
-    /// Restores a state written by [`Self::to_record`] or by burn-optim's Adam.
-    pub fn load_record(mut self, record: AdamRecord<M, B>) -> Self {
-        self.flat = None;
-        self.adaptor = self.adaptor.load_record(record);
-        self
     }
 
     /// Moves a flat state into the adaptor's per-parameter states, for a step of
@@ -231,6 +191,58 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> FlatAdam<M, B> {
         });
         self.flat = Some(flat);
         module
+    }
+}
+
+impl<M: AutodiffModule<B>, B: AutodiffBackend> Optimizer<M, B> for FlatAdam<M, B> {
+    type Record = AdamRecord<M, B>;
+
+    fn step(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        if !self.clipping {
+            let mut gather = Gather::<B> {
+                grads: &grads,
+                slots: Vec::new(),
+                flat: Vec::new(),
+                params: self.hyper.weight_decay.map(|_| Vec::new()),
+            };
+            module.visit(&mut gather);
+            let Gather {
+                slots,
+                flat: grad,
+                params,
+                ..
+            } = gather;
+            if !slots.is_empty() && slots.iter().all(|s| rank(s) <= 6) {
+                if let Some(flat) = self.take_flat(slots) {
+                    drop(grads);
+                    return self.flat_step(lr, module, (grad, params), flat);
+                }
+            }
+        }
+        self.unflatten();
+        self.adaptor.step(lr, module, grads)
+    }
+
+    /// The state, as burn-optim's per-parameter record.
+    fn to_record(&self) -> AdamRecord<M, B> {
+        let mut record = self.adaptor.to_record();
+        if let Some(flat) = &self.flat {
+            record.extend(flat_record::<M, B>(flat));
+        }
+        record
+    }
+
+    /// Restores a state written by `to_record` or by burn-optim's Adam.
+    fn load_record(mut self, record: AdamRecord<M, B>) -> Self {
+        self.flat = None;
+        self.adaptor = self.adaptor.load_record(record);
+        self
+    }
+
+    /// Gradients from several devices: burn-optim's step.
+    fn step_multi(&mut self, lr: f64, module: M, grads: MultiGradientsParams) -> M {
+        self.unflatten();
+        self.adaptor.step_multi(lr, module, grads)
     }
 }
 

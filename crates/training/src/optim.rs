@@ -13,7 +13,7 @@ use burn::module::AutodiffModule;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
     adaptor::OptimizerAdaptor, decay::WeightDecayConfig, AdamConfig, AdamW, AdamWConfig,
-    GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig, SimpleOptimizer,
+    GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
 };
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
@@ -112,17 +112,16 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
 
     /// Serialises the optimiser state (moments, step counts) for a checkpoint.
     pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
-        fn rec<O, M, B>(o: &OptimizerAdaptor<O, M, B>) -> Result<Vec<u8>, String>
+        fn rec<O, M, B>(o: &O) -> Result<Vec<u8>, String>
         where
-            O: SimpleOptimizer<B::InnerBackend>,
+            O: Optimizer<M, B>,
             M: AutodiffModule<B>,
             B: AutodiffBackend,
         {
             Recorder::<B>::record(&Bytes::default(), o.to_record(), ()).map_err(|e| e.to_string())
         }
         match self {
-            Self::Adam(o) => Recorder::<B>::record(&Bytes::default(), o.to_record(), ())
-                .map_err(|e| e.to_string()),
+            Self::Adam(o) => rec(o),
             Self::AdamW(o) => rec(o),
             Self::Sgd(o) => rec(o),
             Self::RmsProp(o) => rec(o),
@@ -131,13 +130,9 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
 
     /// Restores the state written by [`Self::to_bytes`].
     pub fn load_bytes(self, bytes: Vec<u8>, device: &B::Device) -> Result<Self, String> {
-        fn load<O, M, B>(
-            o: OptimizerAdaptor<O, M, B>,
-            bytes: Vec<u8>,
-            device: &B::Device,
-        ) -> Result<OptimizerAdaptor<O, M, B>, String>
+        fn load<O, M, B>(o: O, bytes: Vec<u8>, device: &B::Device) -> Result<O, String>
         where
-            O: SimpleOptimizer<B::InnerBackend>,
+            O: Optimizer<M, B>,
             M: AutodiffModule<B>,
             B: AutodiffBackend,
         {
@@ -146,11 +141,7 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
             Ok(o.load_record(record))
         }
         Ok(match self {
-            Self::Adam(o) => {
-                let record = Recorder::<B>::load(&Bytes::default(), bytes, device)
-                    .map_err(|e| format!("optimiser state does not match this optimiser: {e}"))?;
-                Self::Adam(o.load_record(record))
-            }
+            Self::Adam(o) => Self::Adam(load(o, bytes, device)?),
             Self::AdamW(o) => Self::AdamW(load(o, bytes, device)?),
             Self::Sgd(o) => Self::Sgd(load(o, bytes, device)?),
             Self::RmsProp(o) => Self::RmsProp(load(o, bytes, device)?),
