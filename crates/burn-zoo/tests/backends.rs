@@ -447,3 +447,116 @@ fn patched_ndarray_kernels_match_f64_references() {
     assert_eq!(tr[..3], [0.0, 10.0, 20.0]);
     drop(alive);
 }
+
+/// The same values as `x` in a non-standard (axes-reversed) memory layout, which the vendored
+/// burn-ndarray's fast paths decline, so they run upstream's generic loops.
+fn strided<const D: usize>(x: Tensor<NdArray, D>) -> Tensor<NdArray, D> {
+    let reversed: [usize; D] = core::array::from_fn(|i| D - 1 - i);
+    Tensor::from_data(x.permute(reversed).into_data(), &Default::default()).permute(reversed)
+}
+
+/// Patches 9 and 10 (vendor/README.md): `select` / `select_add` on standard layouts and max
+/// pooling of a channels-last input give the same bits as upstream's generic loops: values,
+/// pooling indices and gradients, with repeated indices, ties, overlapping windows, dilation
+/// and sizes on both sides of the parallel threshold.
+#[test]
+fn patched_ndarray_gather_and_pooling_equal_the_generic_loops() {
+    use burn::backend::Autodiff;
+    use burn::tensor::module::{max_pool2d, max_pool2d_with_indices};
+    use burn::tensor::{IndexingUpdateOp, Int};
+    type A = Autodiff<NdArray>;
+    let d = Default::default();
+    // Few distinct values, so pooling windows tie.
+    let values =
+        |n: usize| -> Vec<f32> { (0..n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect() };
+
+    for [outer, len, run, picks] in [[2, 5, 3, 7], [8, 300, 40, 500], [1, 50, 1, 2000]] {
+        let x = Tensor::<NdArray, 3>::from_data(
+            TensorData::new(values(outer * len * run), [outer, len, run]),
+            &d,
+        );
+        let idx: Vec<i64> = (0..picks).map(|i| ((i * 31) % len) as i64).collect();
+        let idx = Tensor::<NdArray, 1, Int>::from_data(TensorData::new(idx, [picks]), &d);
+        let fast = x.clone().select(1, idx.clone());
+        let generic = strided(x.clone()).select(1, idx.clone());
+        assert_eq!(fast.dims(), [outer, picks, run]);
+        assert_eq!(
+            to_vec_f32(fast.clone()).unwrap(),
+            to_vec_f32(generic).unwrap()
+        );
+        // Repeated indices accumulate, in index order, onto a non-zero start.
+        let add = |base: Tensor<NdArray, 3>, v: Tensor<NdArray, 3>| {
+            to_vec_f32(base.select_assign(1, idx.clone(), v, IndexingUpdateOp::Add)).unwrap()
+        };
+        let v = fast * 0.1 + 0.3;
+        assert_eq!(
+            add(x.clone(), v.clone()),
+            add(x.clone(), strided(v.clone()))
+        );
+        let first = to_vec_f32(x.clone()).unwrap()[0];
+        let hits = (0..picks).filter(|i| (i * 31) % len == 0).count();
+        let manual: f32 = (0..picks)
+            .filter(|i| (i * 31) % len == 0)
+            .fold(first, |acc, i| {
+                acc + to_vec_f32(v.clone()).unwrap()[i * run]
+            });
+        assert!(hits > 0);
+        assert_eq!(add(x, v)[0], manual);
+    }
+
+    for (n, c, h, kernel, stride, dilation, padding) in [
+        (4, 64, 24, 2, 2, 1, 0),
+        (3, 5, 9, 3, 1, 1, 0),
+        (2, 8, 11, 2, 2, 2, 0),
+        (2, 8, 10, 3, 2, 1, 1),
+    ] {
+        let nhwc = values(n * h * h * c);
+        let channels_last = || {
+            Tensor::<A, 4>::from_data(TensorData::new(nhwc.clone(), [n, h, h, c]), &d)
+                .require_grad()
+        };
+        let x_cl = channels_last();
+        let x_std = Tensor::<A, 4>::from_data(x_cl.clone().permute([0, 3, 1, 2]).into_data(), &d)
+            .require_grad();
+        let pool = |x: Tensor<A, 4>| {
+            max_pool2d(
+                x,
+                [kernel; 2],
+                [stride; 2],
+                [padding; 2],
+                [dilation; 2],
+                false,
+            )
+        };
+        let out_cl = pool(x_cl.clone().permute([0, 3, 1, 2]));
+        let out_std = pool(x_std.clone());
+        let flat = |t: Tensor<NdArray, 4>| to_vec_f32(t).unwrap();
+        assert_eq!(flat(out_cl.clone().inner()), flat(out_std.clone().inner()));
+        let (_, i_cl) = max_pool2d_with_indices(
+            x_cl.clone().inner().permute([0, 3, 1, 2]),
+            [kernel; 2],
+            [stride; 2],
+            [padding; 2],
+            [dilation; 2],
+            false,
+        );
+        let (_, i_std) = max_pool2d_with_indices(
+            x_std.clone().inner(),
+            [kernel; 2],
+            [stride; 2],
+            [padding; 2],
+            [dilation; 2],
+            false,
+        );
+        assert_eq!(i_cl.into_data(), i_std.into_data());
+        let weights = Tensor::<A, 4>::from_data(
+            TensorData::new(values(out_std.dims().iter().product()), out_std.dims()),
+            &d,
+        );
+        let g_cl = (out_cl * weights.clone()).sum().backward();
+        let g_std = (out_std * weights).sum().backward();
+        let g_cl = x_cl.grad(&g_cl).unwrap().permute([0, 3, 1, 2]);
+        let g_std = x_std.grad(&g_std).unwrap();
+        assert_eq!(flat(g_cl), flat(g_std));
+    }
+}

@@ -967,13 +967,38 @@ where
     ) -> SharedArray<E> {
         // burn-zoo patch: ndarray's `select` concatenates one view per index, which is slow
         // for many indices and returns a non-standard layout that the next reshape copies
-        // again. This copies each selected slice into a standard-layout output.
-        let indices: Vec<usize> = indices
-            .into_iter()
-            .map(|i| i.elem::<i64>() as usize)
-            .collect();
+        // again. A standard-layout input is gathered run by run (the elements after `dim`
+        // are contiguous) into a fresh standard-layout output, in parallel over the axes
+        // before `dim`; any other layout copies each selected slice.
+        let indices = axis_indices(indices);
         let mut shape = tensor.shape().to_vec();
+        let len = shape[dim];
         shape[dim] = indices.len();
+        let (outer, run) = outer_and_run(&shape, dim);
+        if let Some(src) = tensor.as_slice()
+            && outer * indices.len() * run > 0
+        {
+            for &i in &indices {
+                assert!(i < len, "select: index {i} out of bounds for axis {dim} of length {len}");
+            }
+            let total = outer * indices.len() * run;
+            let mut out: Vec<E> = Vec::with_capacity(total);
+            let block = indices.len() * run;
+            for_each_block(&mut out.spare_capacity_mut()[..total], block, |o, dst| {
+                let src = &src[o * len * run..(o + 1) * len * run];
+                for (k, &i) in indices.iter().enumerate() {
+                    let from = &src[i * run..(i + 1) * run];
+                    for (d, &v) in dst[k * run..(k + 1) * run].iter_mut().zip(from) {
+                        d.write(v);
+                    }
+                }
+            });
+            // SAFETY: the blocks cover `out[..total]` and every run of every block was written.
+            unsafe { out.set_len(total) };
+            return ArrayD::from_shape_vec(shape, out)
+                .expect("the output holds the product of its shape")
+                .into_shared();
+        }
         let mut output = ArrayD::from_elem(shape, 0.elem::<E>());
         for (k, &i) in indices.iter().enumerate() {
             output
@@ -990,9 +1015,39 @@ where
         value: SharedArray<E>,
     ) -> SharedArray<E> {
         let mut output_array = tensor.into_owned();
+        let indices = axis_indices(indices);
 
-        for (index_value, index) in indices.into_iter().enumerate() {
-            let mut view = output_array.index_axis_mut(Axis(dim), index.elem::<i64>() as usize);
+        // burn-zoo patch: standard-layout operands are added run by run, in parallel over the
+        // axes before `dim`. Each element still receives its values in index order, so the
+        // sums are the same bits as the element-wise loop below.
+        let shape = output_array.shape().to_vec();
+        let len = shape[dim];
+        let (outer, run) = outer_and_run(&shape, dim);
+        let mut value_shape = shape.clone();
+        value_shape[dim] = indices.len();
+        if value.shape() == value_shape.as_slice()
+            && outer * len * run > 0
+            && let Some(values) = value.as_slice()
+            && let Some(out) = output_array.as_slice_mut()
+        {
+            for &i in &indices {
+                assert!(i < len, "select_assign: index {i} out of bounds for axis {dim} of length {len}");
+            }
+            let block = indices.len() * run;
+            for_each_block(out, len * run, |o, dst| {
+                let values = &values[o * block..(o + 1) * block];
+                for (k, &i) in indices.iter().enumerate() {
+                    let from = &values[k * run..(k + 1) * run];
+                    for (d, &v) in dst[i * run..(i + 1) * run].iter_mut().zip(from) {
+                        *d += v;
+                    }
+                }
+            });
+            return output_array.into_shared();
+        }
+
+        for (index_value, &index) in indices.iter().enumerate() {
+            let mut view = output_array.index_axis_mut(Axis(dim), index);
             let value = value.index_axis(Axis(dim), index_value);
 
             view.zip_mut_with(&value, |a, b| *a += *b);
@@ -1647,4 +1702,37 @@ mod tests {
             expected_array.into_iter().collect::<Vec<_>>(),
         );
     }
+}
+
+/// burn-zoo patch: the indices of a `select` as `usize`.
+fn axis_indices<I: NdArrayElement>(indices: SharedArray<I>) -> Vec<usize> {
+    indices
+        .into_iter()
+        .map(|i| i.elem::<i64>() as usize)
+        .collect()
+}
+
+/// burn-zoo patch: for a standard-layout `shape`, the number of blocks before axis `dim`
+/// and the length of the contiguous run of elements after it.
+fn outer_and_run(shape: &[usize], dim: usize) -> (usize, usize) {
+    (
+        shape[..dim].iter().product(),
+        shape[dim + 1..].iter().product(),
+    )
+}
+
+/// burn-zoo patch: `f(i, block)` for each `block`-long piece of `data`, on rayon's pool when
+/// there is enough work (a wake-up of the pool costs more than copying a few thousand floats).
+fn for_each_block<T: Send>(data: &mut [T], block: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+    #[cfg(feature = "multi-threads")]
+    if data.len() >= 1 << 16 && data.len() > block {
+        use rayon::prelude::*;
+        data.par_chunks_mut(block)
+            .enumerate()
+            .for_each(|(i, piece)| f(i, piece));
+        return;
+    }
+    data.chunks_mut(block)
+        .enumerate()
+        .for_each(|(i, piece)| f(i, piece));
 }
