@@ -577,6 +577,57 @@ mod tests {
         assert!(after > before + 0.01, "D(G(z)) {before} -> {after}");
     }
 
+    /// `fit_gan`'s generator step scores the fakes with a copy of the discriminator whose
+    /// weights are untracked: the generator's gradients are the same bits as through the
+    /// tracked discriminator, and the discriminator's weight gradients are not computed.
+    #[test]
+    fn untracked_discriminator_gives_the_generator_the_same_gradients() {
+        let device = Default::default();
+        let job = GanJob::seed();
+        seed_backend::<A>(&device, 5);
+        let g = job.model.init_generator::<A>(&device);
+        let d = job.model.init_discriminator::<A>(&device);
+        let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(2);
+        let z = latent_noise::<A>(&mut rng, 16, 100, &device);
+        let run = |d: &crate::Discriminator<A>| {
+            let loss = job
+                .train
+                .objective
+                .generator_loss(d.logits(g.generate(z.clone(), None), None));
+            let grads = loss.backward();
+            (grads_of(&g, &grads), grads_of(d, &grads))
+        };
+        let (g_tracked, d_tracked) = run(&d);
+        let (g_untracked, d_untracked) = run(&burn::module::Module::no_grad(d.clone()));
+        assert!(g_tracked.iter().chain(&d_tracked).all(Option::is_some));
+        assert_eq!(g_tracked, g_untracked);
+        assert!(d_untracked.iter().all(Option::is_none));
+        assert_eq!(d_untracked.len(), 6);
+    }
+
+    /// Every float parameter's gradient in `grads`, in module order.
+    fn grads_of<M: burn::module::Module<A>>(
+        module: &M,
+        grads: &<A as burn::tensor::backend::AutodiffBackend>::Gradients,
+    ) -> Vec<Option<Vec<f32>>> {
+        struct Collect<'a>(
+            &'a <A as burn::tensor::backend::AutodiffBackend>::Gradients,
+            Vec<Option<Vec<f32>>>,
+        );
+        impl burn::module::ModuleVisitor<A> for Collect<'_> {
+            fn visit_float<const D: usize>(
+                &mut self,
+                param: &burn::module::Param<burn::tensor::Tensor<A, D>>,
+            ) {
+                let grad = param.val().grad(self.0);
+                self.1.push(grad.map(|t| to_vec_f32(t).unwrap()));
+            }
+        }
+        let mut c = Collect(grads, Vec::new());
+        module.visit(&mut c);
+        c.1
+    }
+
     /// Trainable parameters (batch-norm running statistics are state and are left out).
     fn trainable(m: &crate::Discriminator<A>) -> Vec<f32> {
         struct Collect(Vec<f32>);
