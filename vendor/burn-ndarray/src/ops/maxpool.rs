@@ -57,7 +57,7 @@ pub(crate) fn max_pool2d<E: FloatNdArrayElement>(
 
     // burn-zoo patch: a channels-last input takes the channels-last loop.
     if total_padding == [0, 0]
-        && let Some((output, _)) = max_pool2d_channels_last::<E, I64>(
+        && let Some((output, _)) = max_pool2d_channels_last::<E, i64>(
             &x,
             kernel_size,
             stride,
@@ -301,8 +301,6 @@ pub(crate) fn max_pool2d_backward<E: FloatNdArrayElement, I: IntNdArrayElement>(
 
     output.into_dyn().into_shared()
 }
-
-type I64 = i64;
 
 /// burn-zoo patch: whether `x` (`[batch, channels, height, width]`) is a permuted
 /// channels-last tensor, i.e. each image is a standard-layout `[height, width, channels]`.
