@@ -532,6 +532,22 @@ fn patched_ndarray_gather_and_pooling_equal_the_generic_loops() {
         let out_std = pool(x_std.clone());
         let flat = |t: Tensor<NdArray, 4>| to_vec_f32(t).unwrap();
         assert_eq!(flat(out_cl.clone().inner()), flat(out_std.clone().inner()));
+        // Without autodiff, pooling takes the path without indices (inference).
+        let plain = |x: Tensor<NdArray, 4>| {
+            flat(max_pool2d(
+                x,
+                [kernel; 2],
+                [stride; 2],
+                [padding; 2],
+                [dilation; 2],
+                false,
+            ))
+        };
+        assert_eq!(
+            plain(x_cl.clone().inner().permute([0, 3, 1, 2])),
+            plain(x_std.clone().inner())
+        );
+        assert_eq!(plain(x_std.clone().inner()), flat(out_std.clone().inner()));
         let (_, i_cl) = max_pool2d_with_indices(
             x_cl.clone().inner().permute([0, 3, 1, 2]),
             [kernel; 2],
