@@ -255,9 +255,8 @@ pub(crate) fn max_pool2d_backward<E: FloatNdArrayElement, I: IntNdArrayElement>(
     let [_batch_size, _channels, height, width] = output_grad.shape().dims();
     let [batch_size, channels, height_x, width_x] = x.shape().dims();
 
-    // burn-zoo patch: fixed-rank views (see `max_pool2d`), and a gradient laid out like `x`:
-    // for a channels-last `x` (a permuted NHWC tensor, as the zoo's CNN pools) the gradient is
-    // channels-last too, so permuting it back is free instead of a strided copy.
+    // burn-zoo patch: fixed-rank views (see `max_pool2d`), and the channels-last loop for a
+    // channels-last `x`.
     let output_grad = output_grad
         .view()
         .into_dimensionality::<Ix4>()
@@ -270,11 +269,7 @@ pub(crate) fn max_pool2d_backward<E: FloatNdArrayElement, I: IntNdArrayElement>(
     if let Some(output) = max_pool2d_backward_channels_last(&x, &output_grad, &indices) {
         return output.into_dyn().into_shared();
     }
-    let mut output = if x.strides()[1] == 1 && channels > 1 {
-        Array4::zeros((batch_size, height_x, width_x, channels)).permuted_axes([0, 3, 1, 2])
-    } else {
-        Array4::zeros((batch_size, channels, height_x, width_x))
-    };
+    let mut output = Array4::zeros((batch_size, channels, height_x, width_x));
 
     let unsafe_shared_out = UnsafeSharedRef::new(&mut output);
 
