@@ -3,16 +3,18 @@
 //! The data are real bundled MNIST digits and the seed's two moons; values do not change the
 //! work, but real inputs keep the step honest.
 
-use burn::backend::{Autodiff, NdArray};
+use burn::backend::Autodiff;
+
 use burn::module::AutodiffModule;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
+use burn_zoo::data::data::{Dataset, Predict};
+use burn_zoo::data::sequence::RowImages;
+use burn_zoo::train::adversarial::{bce_with_logits, latent_noise};
 use criterion::{criterion_group, criterion_main, Criterion};
-use zoo_training::adversarial::{bce_with_logits, latent_noise};
-use zoo_training::data::{Dataset, Predict};
-use zoo_training::sequence::RowImages;
+use zoo_ndarray::NdArray;
 
 type B = Autodiff<NdArray<f32>>;
 type Inner = NdArray<f32>;
@@ -20,17 +22,17 @@ type Inner = NdArray<f32>;
 const BATCH: usize = 64;
 const EVAL_BATCH: usize = 250;
 
-fn images() -> zoo_training::images::ImageDataset {
-    let w = burn_zoo::compare::Workload::of(burn_zoo::compare::ModelKind::Cnn, false);
-    burn_zoo::compare::image_data(&w)
+fn images() -> burn_zoo::data::images::ImageDataset {
+    let w = zoo_cli::compare::Workload::of(zoo_cli::compare::ModelKind::Cnn, false);
+    zoo_cli::compare::image_data(&w)
         .expect("bundled MNIST sample")
         .0
 }
 
 fn labels<Bk: Backend>(d: &impl Dataset, idx: &[usize], device: &Bk::Device) -> Tensor<Bk, 1, Int> {
     let t: Vec<i64> = match d.targets() {
-        zoo_training::Targets::Classes(c) => idx.iter().map(|&i| c[i] as i64).collect(),
-        zoo_training::Targets::Values { .. } => unreachable!("classification data"),
+        burn_zoo::train::Targets::Classes(c) => idx.iter().map(|&i| c[i] as i64).collect(),
+        burn_zoo::train::Targets::Values { .. } => unreachable!("classification data"),
     };
     Tensor::from_data(TensorData::new(t, [idx.len()]), device)
 }
@@ -71,31 +73,29 @@ where
 }
 
 fn benches(c: &mut Criterion) {
-    // As the example binaries do: the RNN and LSTM layers train as one autodiff operation.
-    burn_zoo::backend::register_fused_recurrent::<Inner>(true);
     let device = Default::default();
     <B as Backend>::seed(&device, 42);
-    let moons = burn_zoo::compare::moons_data().expect("two moons");
-    let mlp = zoo_mlp::MlpConfig::new().init::<B>(&device);
+    let moons = zoo_cli::compare::moons_data().expect("two moons");
+    let mlp = burn_zoo::mlp::MlpConfig::new().init::<B>(&device);
     classifier(c, "mlp", mlp, &moons.train, moons.train.len(), 0.01);
 
     let digits = images();
     classifier(
         c,
         "cnn",
-        zoo_cnn::CnnConfig::new().init::<B>(&device),
+        burn_zoo::cnn::CnnConfig::new().init::<B>(&device),
         &digits,
         BATCH,
         1e-3,
     );
     let rows = RowImages(digits.clone());
-    let rnn = zoo_rnn::RnnNetConfig::new(28, 10).init::<B>(&device);
+    let rnn = burn_zoo::rnn::RnnNetConfig::new(28, 10).init::<B>(&device);
     classifier(c, "rnn", rnn, &rows, BATCH, 1e-3);
-    let lstm = zoo_lstm::model::LstmNetConfig::new(28, 10).init::<B>(&device);
+    let lstm = burn_zoo::lstm::model::LstmNetConfig::new(28, 10).init::<B>(&device);
     classifier(c, "lstm", lstm, &rows, BATCH, 1e-3);
 
     // The seed GAN: a discriminator step on real and generated images, then a generator step.
-    let cfg = zoo_gan::GanConfig::new();
+    let cfg = burn_zoo::gan::GanConfig::new();
     let mut g = Some(cfg.init_generator::<B>(&device));
     let mut d = Some(cfg.init_discriminator::<B>(&device));
     let adam = AdamConfig::new().with_beta_1(0.5);

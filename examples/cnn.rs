@@ -9,16 +9,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{
+use burn_zoo::cnn::data::load_data;
+use burn_zoo::cnn::infer::{load as load_saved, load_image, top_k};
+use burn_zoo::cnn::train::{run, CnnJob};
+use burn_zoo::data::download::{default_mirror, download_idx_files};
+use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
+use burn_zoo::train::{Dataset, Mode, TrainError};
+use clap::{Parser, ValueEnum};
+use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::cli::{
     bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
 };
-use burn_zoo::cnn::predict::{load_image, top_k};
-use burn_zoo::cnn::run::{load_data, load_saved, run, CnnJob};
-use burn_zoo::training::download::{default_mirror, download_idx_files};
-use burn_zoo::training::images::{dataset_cache, ImageDatasetKind};
-use burn_zoo::training::{Dataset, Mode, TrainError};
-use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -88,7 +89,7 @@ struct Job {
     action: Action,
     dir: PathBuf,
     mode: Mode,
-    progress: burn_zoo::training::ProgressMode,
+    progress: burn_zoo::train::ProgressMode,
 }
 
 impl Run for Job {
@@ -108,7 +109,7 @@ impl Run for Job {
             }
             Action::PredictIdx(i) => {
                 let saved = load_saved::<B::InnerBackend>(&self.dir, &device)?;
-                let data = load_data(&saved.job, &burn_zoo::assets_dir().join("mnist-sample"))?;
+                let data = load_data(&saved.job, &zoo_cli::assets_dir().join("mnist-sample"))?;
                 if i >= data.test.len() {
                     return Err(TrainError::Invalid(format!(
                         "--predict-idx {i}: the test set has {} images",
@@ -128,7 +129,7 @@ impl Run for Job {
         let out = run::<B>(
             &job,
             &ctx,
-            &burn_zoo::assets_dir().join("mnist-sample"),
+            &zoo_cli::assets_dir().join("mnist-sample"),
             &device,
         )?;
         println!("{}", out.report.test_table());

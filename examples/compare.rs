@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use burn_zoo::backend::{dispatch, BackendKind, DeviceSpec};
-use burn_zoo::compare::{
+use burn_zoo::train::artifacts::{atomic_write, read_json, write_json};
+use burn_zoo::train::TrainError;
+use clap::Parser;
+use zoo_cli::backend::{dispatch, BackendKind, DeviceSpec};
+use zoo_cli::compare::{
     median_run, utc_date, write_workload, Cell, CellJob, CellStatus, CompareReport, Machine,
     ModelKind, PyTorchResult, PyTorchStatus, ScoreImages, Workload, SCHEMA_VERSION,
 };
-use burn_zoo::training::artifacts::{atomic_write, read_json, write_json};
-use burn_zoo::training::TrainError;
-use clap::Parser;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -431,7 +431,7 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
 }
 
 fn main() -> ExitCode {
-    match main_inner(burn_zoo::cli::parse_or_exit()) {
+    match main_inner(zoo_cli::cli::parse_or_exit()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

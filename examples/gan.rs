@@ -11,15 +11,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs};
-use burn_zoo::gan::run::{
-    evaluate_saved, load_generator, quality_table, run, write_samples, Assets, GanJob, Variant,
-};
+use burn_zoo::gan::infer::{evaluate_saved, load_generator, write_samples};
+use burn_zoo::gan::train::{quality_table, run, Assets, GanJob, Variant};
 use burn_zoo::gan::Arch;
-use burn_zoo::training::adversarial::{GanObjective, GeneratorLoss};
-use burn_zoo::training::{Mode, OptimizerKind, TrainError};
+use burn_zoo::train::adversarial::{GanObjective, GeneratorLoss};
+use burn_zoo::train::{Mode, OptimizerKind, TrainError};
 use clap::{Parser, ValueEnum};
+use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -167,14 +166,14 @@ struct Job {
     action: Action,
     dir: PathBuf,
     mode: Mode,
-    progress: burn_zoo::training::ProgressMode,
+    progress: burn_zoo::train::ProgressMode,
 }
 
 impl Run for Job {
     type Output = Result<(), TrainError>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
-        let root = burn_zoo::assets_dir();
+        let root = zoo_cli::assets_dir();
         let (mnist_sample, classifier) = (root.join("mnist-sample"), root.join("mnist-classifier"));
         let assets = Assets {
             mnist_sample: &mnist_sample,

@@ -11,12 +11,12 @@
 
 use std::process::ExitCode;
 
-use burn_zoo::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
+use burn_zoo::kernels::sequence::Pooling;
 use burn_zoo::lstm::model::LstmNetConfig;
-use burn_zoo::seq::{build_job, run_example};
-use burn_zoo::training::seqjob::SeqJob;
-use burn_zoo::training::sequence::Pooling;
+use burn_zoo::train::sequence::SeqJob;
 use clap::{Parser, ValueEnum};
+use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
+use zoo_cli::seq::{build_job, run_example};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -9,14 +9,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::backend::{dispatch, BackendInfo, Run};
-use burn_zoo::cli::{
+use burn_zoo::mlp::train::{run, MlpJob, MlpTask};
+use burn_zoo::mlp::{MlpActivation, MlpInit};
+use burn_zoo::train::{Mode, TrainError};
+use clap::{Parser, ValueEnum};
+use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::cli::{
     bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
 };
-use burn_zoo::mlp::run::{run, MlpJob, MlpTask};
-use burn_zoo::mlp::{MlpActivation, MlpInit};
-use burn_zoo::training::{Mode, TrainError};
-use clap::{Parser, ValueEnum};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -93,7 +93,7 @@ struct Job {
     job: MlpJob,
     dir: PathBuf,
     mode: Mode,
-    progress: burn_zoo::training::ProgressMode,
+    progress: burn_zoo::train::ProgressMode,
 }
 
 impl Run for Job {

@@ -7,7 +7,7 @@ use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.idx");
-    match zoo_training::idx::parse_idx(data, path) {
+    match zoo_data::idx::parse_idx(data, path) {
         Ok(a) => assert_eq!(a.data.len(), a.dims.iter().product::<usize>()),
         Err(e) => assert!(e.to_string().contains("fuzz.idx")),
     }

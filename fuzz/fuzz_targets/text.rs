@@ -8,7 +8,7 @@ use std::path::Path;
 fuzz_target!(|data: &[u8]| {
     let path = Path::new("fuzz.txt");
     for is_csv in [false, true] {
-        match zoo_training::text::parse_labeled(data.to_vec(), is_csv, true, path) {
+        match zoo_data::text::parse_labeled(data.to_vec(), is_csv, true, path) {
             Ok(rows) => assert!(rows.iter().all(|r| !r.label.is_empty() && !r.tokens.is_empty())),
             Err(e) => assert!(e.to_string().contains("fuzz.txt")),
         }

@@ -7,10 +7,12 @@
 
 use std::path::PathBuf;
 
-use burn::backend::{Autodiff, NdArray};
-use zoo_cnn::run::{run, CnnJob};
-use zoo_training::train::{flat_params, max_abs_diff, JobContext};
-use zoo_training::{interrupt, ArtifactDir, Mode, TrainError};
+use burn::backend::Autodiff;
+
+use zoo_cnn::train::{run, CnnJob};
+use zoo_ndarray::NdArray;
+use zoo_train::train::{flat_params, max_abs_diff, JobContext};
+use zoo_train::{interrupt, ArtifactDir, Mode, TrainError};
 
 type B = Autodiff<NdArray>;
 

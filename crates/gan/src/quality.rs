@@ -19,13 +19,13 @@ use burn::tensor::Tensor;
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use zoo_cnn::run::{load_saved, SavedCnn};
+use zoo_cnn::infer::{load as load_saved, SavedCnn};
 use zoo_cnn::Cnn;
-use zoo_training::adversarial::{generate_pixels, ImageGenerator};
-use zoo_training::data::Dataset;
-use zoo_training::images::ImageDataset;
-use zoo_training::train::{derive_seed, to_vec_f32};
-use zoo_training::TrainError;
+use zoo_data::data::Dataset;
+use zoo_data::images::ImageDataset;
+use zoo_train::adversarial::{generate_pixels, ImageGenerator};
+use zoo_train::train::{derive_seed, to_vec_f32};
+use zoo_train::TrainError;
 
 /// A digit counts as covered when the classifier assigns it at least this share of samples.
 pub const COVERED_SHARE: f64 = 0.01;
@@ -282,14 +282,14 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
         .map(|k| if classes > 0 { k % classes } else { 0 })
         .collect();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(derive_seed(seed, 0x5A3E_0F1D));
-    let mut set = zoo_training::idx::ImageSet {
+    let mut set = zoo_data::idx::ImageSet {
         images: Vec::new(),
         labels: vec![0; samples],
         rows: 0,
         cols: 0,
     };
     for chunk in labels.chunks(500) {
-        let z = zoo_training::adversarial::latent_noise::<B>(
+        let z = zoo_train::adversarial::latent_noise::<B>(
             &mut rng,
             chunk.len(),
             generator.latent_dim(),
@@ -314,7 +314,7 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
 /// real `test` images (and `train` vs `test` for the floor); `asked`: the digit each image was
 /// generated for, for a conditional generator.
 pub fn measure_images<B: Backend>(
-    generated: &zoo_training::idx::ImageSet,
+    generated: &zoo_data::idx::ImageSet,
     asked: Option<&[usize]>,
     classifier: &Classifier<B>,
     train: &ImageDataset,
@@ -334,7 +334,7 @@ pub fn measure_images<B: Backend>(
     let px = generated.rows * generated.cols;
     for (k, chunk) in generated.images.chunks(500 * px).enumerate() {
         let n = chunk.len() / px;
-        let set = zoo_training::idx::ImageSet {
+        let set = zoo_data::idx::ImageSet {
             images: chunk.to_vec(),
             labels: generated.labels[k * 500..k * 500 + n].to_vec(),
             rows: generated.rows,

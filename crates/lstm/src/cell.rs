@@ -130,9 +130,10 @@ impl<B: Backend> SeedLstmCell<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, NdArray};
+    use burn::backend::Autodiff;
     use burn::nn::LstmConfig;
     use burn::tensor::Distribution;
+    use zoo_ndarray::NdArray;
 
     type A = Autodiff<NdArray>;
 

@@ -14,8 +14,8 @@
 
 use burn::nn::Lstm;
 use burn::tensor::{backend::Backend, Tensor};
-use zoo_training::recurrent;
-use zoo_training::sequence::{last_valid_step, stacked_gate_weights};
+use zoo_kernels::recurrent;
+use zoo_kernels::sequence::{last_valid_step, stacked_gate_weights};
 
 /// Whether [`lstm_steps`] computes what `lstm.forward(x, None)` does: batch-first, forward in
 /// time, no cell clipping, separate input and forget gates.
@@ -58,19 +58,19 @@ pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 
     steps
 }
 
-/// Whether [`lstm_sequence`] runs as one autodiff operation (`zoo_training::recurrent`): the
-/// backend registered it and the activations are the standard sigmoid / tanh / tanh.
+/// Whether [`lstm_sequence`] runs as one autodiff operation (`zoo_kernels::recurrent`): the
+/// backend takes that path (`zoo_kernels::fast_path`) and the activations are the standard sigmoid / tanh / tanh.
 fn whole_layer<B: Backend>(lstm: &Lstm<B>) -> bool {
     use burn::nn::activation::Activation;
-    recurrent::registered::<B>()
+    zoo_kernels::fast_path::fused_recurrent::<B>()
         && matches!(lstm.gate_activation, Activation::Sigmoid(_))
         && matches!(lstm.cell_activation, Activation::Tanh(_))
         && matches!(lstm.hidden_activation, Activation::Tanh(_))
 }
 
 /// Every step's hidden state (`[batch, time, hidden]`). Requires [`supports`]. One autodiff
-/// operation with a hand-written backward pass where the backend registered it (the example
-/// binaries do), else [`lstm_steps`].
+/// operation with a hand-written backward pass where the backend takes that path
+/// (`zoo_kernels::fast_path`), else [`lstm_steps`].
 pub fn lstm_sequence<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     if whole_layer(lstm) {
         let w = stacked_gate_weights(
@@ -102,16 +102,15 @@ pub fn lstm_last<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Option<Tensor<B
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, NdArray};
+    use burn::backend::Autodiff;
     use burn::nn::LstmConfig;
     use burn::tensor::Distribution;
+    use zoo_ndarray::NdArray;
 
     type A = Autodiff<NdArray>;
 
     #[test]
-    fn registered_whole_layer_path_matches_burn_lstm() {
-        use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
-        recurrent::register::<NdArray, NoCheckpointing>();
+    fn whole_layer_path_matches_burn_lstm() {
         let d = Default::default();
         let lstm = LstmConfig::new(5, 7, true).init::<A>(&d);
         assert!(whole_layer(&lstm));

@@ -1,9 +1,42 @@
 //! # zoo-lstm
 //!
-//! The seed LSTM ([`model::LstmNet`]: `LSTM(input, hidden 32) → last step → Linear`, with
-//! stacked, bidirectional and forget-bias options) and [`cell::SeedLstmCell`], one LSTM cell
-//! written from the seed's gate equations and tested against Burn's `nn::Lstm`.
+//! The seed LSTM of the PyTorch tutorial ([`LstmNet`]: `LSTM(input, hidden 32) → last step →
+//! Linear`, with stacked, bidirectional, pooling and forget-bias options) and
+//! [`cell::SeedLstmCell`], one LSTM cell written from the seed's gate equations and tested
+//! against Burn's `nn::Lstm`; generic over Burn's `Backend`.
+//!
+//! - [`model`]: [`LstmNetConfig`] and [`LstmNet`] (needs only `burn` and `zoo-kernels`);
+//! - [`fused`]: the LSTM layer as one autodiff operation where the backend takes that path;
+//! - [`train`]: a whole run on a sequence task (feature `train`);
+//! - [`infer`]: classify a sentence with a saved text run (feature `train`).
+//!
+//! Train the seed LSTM on the adding problem for two epochs:
+//!
+//! ```
+//! # fn main() -> Result<(), zoo_train::TrainError> {
+//! use burn::backend::Autodiff;
+//! use zoo_lstm::train::{run, seed_train, JobContext, SeqJob, SeqTask};
+//! use zoo_lstm::LstmNetConfig;
+//! use zoo_ndarray::NdArray;
+//!
+//! let task = SeqTask::Adding { seq_len: 10, n_train: 256 };
+//! let mut train = seed_train(); // Adam lr 1e-3, batch 64
+//! train.epochs = 2;
+//! let job = SeqJob { task, model: LstmNetConfig::new(2, 1), train };
+//! let ctx = JobContext::quiet(None, false, "ndarray", "cpu");
+//! let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets");
+//! let report = run::<Autodiff<NdArray>>(&job, &ctx, &assets, &Default::default())?;
+//! assert!(report.test.is_some());
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod cell;
 pub mod fused;
 pub mod model;
+pub use model::{LstmNet, LstmNetConfig};
+
+#[cfg(feature = "train")]
+pub mod infer;
+#[cfg(feature = "train")]
+pub mod train;

@@ -10,9 +10,8 @@ use burn::nn::{
     Lstm, LstmConfig,
 };
 use burn::tensor::{backend::Backend, Tensor};
-use zoo_training::data::Predict;
-use zoo_training::sequence::{last_valid_step, pool_steps, reverse_within_lengths, Pooling};
-use zoo_training::text::{classify_tokens, TokenBatch};
+use zoo_kernels::sequence::{classify_tokens, TokenBatch};
+use zoo_kernels::sequence::{last_valid_step, pool_steps, reverse_within_lengths, Pooling};
 
 /// LSTM network configuration.
 #[derive(Config, Debug, PartialEq)]
@@ -52,16 +51,13 @@ impl LstmNetConfig {
     /// Checks sizes.
     pub fn validate(&self) -> Result<(), String> {
         if self.input == 0 || self.outputs == 0 || self.hidden == 0 || self.layers == 0 {
-            return Err("input, outputs, --hidden and --layers must be at least 1".into());
+            return Err("input, outputs, hidden and layers must be at least 1".into());
         }
         if self.vocab.is_some_and(|v| v < 2) {
             return Err("a vocabulary needs at least <pad> and <unk>".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!(
-                "--dropout must be in [0, 1) (got {})",
-                self.dropout
-            ));
+            return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));
         }
         Ok(())
     }
@@ -228,13 +224,15 @@ fn uni_layer<B: Backend>(layer: &Lstm<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     }
 }
 
-impl<B: Backend> Predict<B, TokenBatch<B>> for LstmNet<B> {
+#[cfg(feature = "train")]
+impl<B: Backend> zoo_data::Predict<B, TokenBatch<B>> for LstmNet<B> {
     fn predict(&self, input: TokenBatch<B>) -> Tensor<B, 2> {
         self.forward_tokens(input)
     }
 }
 
-impl<B: Backend> Predict<B, Tensor<B, 3>> for LstmNet<B> {
+#[cfg(feature = "train")]
+impl<B: Backend> zoo_data::Predict<B, Tensor<B, 3>> for LstmNet<B> {
     fn predict(&self, input: Tensor<B, 3>) -> Tensor<B, 2> {
         self.forward(input)
     }
@@ -243,8 +241,8 @@ impl<B: Backend> Predict<B, Tensor<B, 3>> for LstmNet<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::NdArray;
     use burn::tensor::Distribution;
+    use zoo_ndarray::NdArray;
 
     #[test]
     fn shapes_and_parameter_counts() {
@@ -367,13 +365,13 @@ mod tests {
             TensorData::new(vec![4i64, 5, 6, 0, 0, 7, 8, 9, 10, 11], [2, 5]),
             &d,
         );
-        let out = net.predict(TokenBatch {
+        let out = net.forward_tokens(TokenBatch {
             tokens: tokens.clone(),
             lengths: vec![3, 5],
         });
         assert_eq!(out.dims(), [2, 3]);
         // The first sentence alone, unpadded, gives the same logits.
-        let alone = net.predict(TokenBatch {
+        let alone = net.forward_tokens(TokenBatch {
             tokens: tokens.slice([0..1, 0..3]),
             lengths: vec![3],
         });

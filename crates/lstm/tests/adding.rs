@@ -1,12 +1,14 @@
 //! A short adding-problem run: the seed LSTM must beat the mean predictor (MSE 0.167) clearly.
 //! Its own test binary: Burn's backend RNG is process-global.
 
-use burn::backend::{Autodiff, NdArray};
+use burn::backend::Autodiff;
+
+use zoo_data::sequence::{adding_problem, ADDING_BASELINE_MSE};
 use zoo_lstm::model::LstmNetConfig;
-use zoo_training::checkpoint::ModelId;
-use zoo_training::report::Metrics;
-use zoo_training::sequence::{adding_problem, ADDING_BASELINE_MSE};
-use zoo_training::{fit, seed_backend, Objective, ProgressMode, RunInfo, RunSpec, TrainConfig};
+use zoo_ndarray::NdArray;
+use zoo_train::checkpoint::ModelId;
+use zoo_train::report::Metrics;
+use zoo_train::{fit, seed_backend, Objective, ProgressMode, RunInfo, RunSpec, TrainConfig};
 
 #[test]
 fn lstm_beats_the_adding_baseline_on_short_sequences() {

@@ -4,12 +4,14 @@
 //!
 //! Its own test binary (one process, one test): Burn's backend RNG is process-global.
 
-use burn::backend::{Autodiff, NdArray};
+use burn::backend::Autodiff;
+
+use zoo_data::sequence::adding_problem;
 use zoo_lstm::model::{LstmNet, LstmNetConfig};
-use zoo_training::checkpoint::ModelId;
-use zoo_training::sequence::adding_problem;
-use zoo_training::train::{flat_params, max_abs_diff};
-use zoo_training::{
+use zoo_ndarray::NdArray;
+use zoo_train::checkpoint::ModelId;
+use zoo_train::train::{flat_params, max_abs_diff};
+use zoo_train::{
     fit, seed_backend, ArtifactDir, Mode, Objective, ProgressMode, RunInfo, RunSpec, ScheduleKind,
     TrainConfig, Trained,
 };

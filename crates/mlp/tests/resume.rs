@@ -3,10 +3,12 @@
 //! Its own test binary (one process, one test) because Burn's backend RNG is process-global:
 //! other tests initialising models in parallel threads would shift its random stream.
 
-use burn::backend::{Autodiff, NdArray};
-use zoo_mlp::run::{run, JobContext, MlpJob};
-use zoo_training::train::{flat_params, max_abs_diff};
-use zoo_training::{ArtifactDir, Mode};
+use burn::backend::Autodiff;
+
+use zoo_mlp::train::{run, JobContext, MlpJob};
+use zoo_ndarray::NdArray;
+use zoo_train::train::{flat_params, max_abs_diff};
+use zoo_train::{ArtifactDir, Mode};
 
 type B = Autodiff<NdArray>;
 

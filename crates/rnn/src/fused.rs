@@ -11,8 +11,8 @@
 
 use burn::nn::Rnn;
 use burn::tensor::{backend::Backend, Tensor};
-use zoo_training::recurrent;
-use zoo_training::sequence::{last_valid_step, stacked_gate_weights};
+use zoo_kernels::recurrent;
+use zoo_kernels::sequence::{last_valid_step, stacked_gate_weights};
 
 /// Whether [`rnn_steps`] computes what `rnn.forward(x, None)` does: batch-first, forward in
 /// time, no state clipping.
@@ -44,10 +44,10 @@ pub fn rnn_steps<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 2>>
 }
 
 /// The fused cell of `rnn` when [`rnn_sequence`] can run it as one autodiff operation
-/// (`zoo_training::recurrent`): the backend registered it and the activation is tanh or relu.
+/// (`zoo_kernels::recurrent`): the backend takes that path (`zoo_kernels::fast_path`) and the activation is tanh or relu.
 fn whole_layer<B: Backend>(rnn: &Rnn<B>) -> Option<recurrent::Cell> {
     use burn::nn::activation::Activation;
-    if !recurrent::registered::<B>() {
+    if !zoo_kernels::fast_path::fused_recurrent::<B>() {
         return None;
     }
     match rnn.hidden_activation {
@@ -58,8 +58,8 @@ fn whole_layer<B: Backend>(rnn: &Rnn<B>) -> Option<recurrent::Cell> {
 }
 
 /// Every step's hidden state (`[batch, time, hidden]`). Requires [`supports`]. One autodiff
-/// operation with a hand-written backward pass where the backend registered it (the example
-/// binaries do), else [`rnn_steps`].
+/// operation with a hand-written backward pass where the backend takes that path
+/// (`zoo_kernels::fast_path`), else [`rnn_steps`].
 pub fn rnn_sequence<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Tensor<B, 3> {
     if let Some(cell) = whole_layer(rnn) {
         let w = stacked_gate_weights(&[&rnn.gate], &x.device());
@@ -83,10 +83,11 @@ pub fn rnn_last<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::backend::{Autodiff, NdArray};
+    use burn::backend::Autodiff;
     use burn::nn::activation::ActivationConfig;
     use burn::nn::RnnConfig;
     use burn::tensor::Distribution;
+    use zoo_ndarray::NdArray;
 
     type A = Autodiff<NdArray>;
 

@@ -1,0 +1,351 @@
+//! A whole CNN run — data, model, training, plots, report: what `examples/cnn.rs` calls.
+//! [`crate::infer::load`] reads back what it saved.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::backend::AutodiffBackend;
+use serde::{Deserialize, Serialize};
+use zoo_data::data::Dataset;
+use zoo_data::images::{Augment, ImageDatasetKind};
+use zoo_train::artifacts::write_json;
+use zoo_train::checkpoint::ModelId;
+use zoo_train::metrics::{argmax, ConfusionMatrix};
+use zoo_train::plot::{image_grid, training_curves, Tile};
+pub use zoo_train::train::JobContext;
+use zoo_train::{
+    fit, seed_backend, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError,
+};
+
+use crate::data::load_data;
+use crate::{Cnn, CnnConfig, CnnPreset};
+
+/// A complete, serialisable description of a CNN run (written as `config.json`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CnnJob {
+    /// MNIST or Fashion-MNIST.
+    pub dataset: ImageDatasetKind,
+    /// Directory of the four IDX files; `None` looks in the usual places.
+    pub data: Option<PathBuf>,
+    /// Use only the first N training images (quick runs); `None` uses all.
+    pub train_limit: Option<usize>,
+    /// Fraction of the training images held out for validation (seeded).
+    pub valid_fraction: f64,
+    /// Training-time augmentation.
+    pub augment: Option<Augment>,
+    /// Architecture.
+    pub model: CnnConfig,
+    /// Training hyper-parameters.
+    pub train: TrainConfig,
+}
+
+impl CnnJob {
+    /// The tutorial's run: seed CNN, Adam lr 1e-3, batch 64, 5 epochs; 10% of train for
+    /// validation.
+    pub fn seed() -> Self {
+        Self {
+            dataset: ImageDatasetKind::Mnist,
+            data: None,
+            train_limit: None,
+            valid_fraction: 0.1,
+            augment: None,
+            model: CnnConfig::new(),
+            train: TrainConfig {
+                epochs: 5,
+                batch_size: 64,
+                lr: 1e-3,
+                seed: 42,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The stronger preset: batch norm, dropout, He init, AdamW (weight decay 1e-4), one epoch of
+    /// warm-up then cosine decay, 10 epochs. No augmentation: on Fashion-MNIST this reaches
+    /// 0.930 test accuracy, while adding shifts and rotations ([`CnnJob::augmented`]) made the
+    /// 10-epoch run underfit (0.909).
+    pub fn strong() -> Self {
+        let mut job = Self::seed();
+        job.model = job.model.with_preset(CnnPreset::Strong);
+        job.train.optimizer = zoo_train::OptimizerKind::AdamW;
+        job.train.weight_decay = 1e-4;
+        job.train.epochs = 10;
+        job.train.warmup_epochs = 1;
+        job.train.schedule = ScheduleKind::Cosine { min_lr: 1e-5 };
+        job
+    }
+
+    /// This job with random shifts (±2 px) and rotations (±10°) of the training images, seeded
+    /// by the training seed.
+    pub fn augmented(mut self) -> Self {
+        self.augment = Some(Augment {
+            max_shift: 2.0,
+            max_degrees: 10.0,
+            seed: self.train.seed,
+        });
+        self
+    }
+}
+
+/// What a run produced.
+pub struct CnnOutcome<M> {
+    /// The final report (also in `report.json`).
+    pub report: Report,
+    /// Test confusion matrix.
+    pub confusion: ConfusionMatrix,
+    /// The trained model.
+    pub model: M,
+    /// A note about where the data came from, when it is the bundled sample.
+    pub data_note: Option<String>,
+}
+
+/// Trains the job's CNN on backend `B`.
+pub fn run<B: AutodiffBackend>(
+    job: &CnnJob,
+    ctx: &JobContext,
+    bundled: &Path,
+    device: &B::Device,
+) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    if !(0.0..1.0).contains(&job.valid_fraction) {
+        return Err(TrainError::Invalid(format!(
+            "valid_fraction must be in [0, 1) (got {})",
+            job.valid_fraction
+        )));
+    }
+    let data = load_data(job, bundled)?;
+    if let Some(note) = &data.note {
+        ctx.progress_note(note);
+    }
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.path("config.json"), job)?;
+    }
+    seed_backend::<B>(device, job.train.seed);
+    let model = job.model.init::<B>(device);
+    let spec = RunSpec {
+        cfg: &job.train,
+        objective: Objective::Classification {
+            num_classes: job.model.num_classes,
+        },
+        model_id: ModelId::new("cnn", &job.model, &ctx.float),
+        info: RunInfo {
+            model: "cnn".into(),
+            backend: ctx.backend.clone(),
+            device: ctx.device.clone(),
+            dataset: data.description.clone(),
+        },
+        config: serde_json::to_value(job).unwrap_or_default(),
+        artifacts: ctx.artifacts.as_ref(),
+        resume: ctx.resume,
+        progress: ctx.progress,
+        target_scaler: None,
+    };
+    let trained = fit(
+        model,
+        &data.train,
+        data.valid.as_ref(),
+        Some(&data.test),
+        spec,
+        device,
+    )?;
+    let mut report = trained.report;
+    let test = trained
+        .test
+        .ok_or_else(|| TrainError::Invalid("no test evaluation".into()))?;
+    let confusion = test
+        .confusion
+        .clone()
+        .ok_or_else(|| TrainError::Invalid("no confusion matrix".into()))?;
+
+    if let Some(dir) = &ctx.artifacts {
+        training_curves(
+            &dir.path("training_curves.png"),
+            "CNN training",
+            &report.history,
+        )?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
+        let classes = job.dataset.classes();
+        let k = job.model.num_classes;
+        let wrong: Vec<Tile<'_>> = (0..data.test.len())
+            .filter_map(|i| {
+                let pred = argmax(&test.outputs[i * k..(i + 1) * k]);
+                let truth = data.test.label(i);
+                (pred != truth).then(|| Tile {
+                    pixels: data.test.pixels(i),
+                    caption: format!("{} → {}", short(classes[truth]), short(classes[pred])),
+                })
+            })
+            .take(64)
+            .collect();
+        let title = format!(
+            "misclassified test images (true → predicted), first {}",
+            wrong.len()
+        );
+        image_grid(
+            &dir.path("misclassified.png"),
+            &title,
+            &wrong,
+            data.test.shape(),
+            8,
+            3,
+        )?;
+        report
+            .extra
+            .insert("misclassified".into(), "misclassified.png".into());
+        report.extra.insert(
+            "confusion_matrix".into(),
+            serde_json::to_value(&confusion.counts).unwrap_or_default(),
+        );
+        write_json(&dir.report(), &report)?;
+    }
+    Ok(CnnOutcome {
+        report,
+        confusion,
+        model: trained.model,
+        data_note: data.note,
+    })
+}
+
+fn short(name: &str) -> &str {
+    name.split('/').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{MEAN, STD};
+    use crate::infer::load as load_saved;
+    use burn::backend::Autodiff;
+    use burn::tensor::activation::softmax;
+    use zoo_data::images::ImageDataset;
+    use zoo_ndarray::NdArray;
+    use zoo_train::checkpoint::save_model;
+    use zoo_train::report::Metrics;
+    use zoo_train::train::to_vec_f32;
+    use zoo_train::ProgressMode;
+
+    type B = Autodiff<NdArray>;
+
+    fn bundled() -> PathBuf {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../assets/mnist-sample"
+        ))
+    }
+
+    #[test]
+    fn short_training_on_bundled_digits_beats_chance_widely() {
+        let mut job = CnnJob::seed();
+        job.data = Some(bundled());
+        job.valid_fraction = 0.0;
+        job.train_limit = Some(384);
+        job.train.epochs = 2;
+        job.train.batch_size = 32;
+        let data = load_data(&job, &bundled()).unwrap();
+        let test = data.test.subset(&(0..200).collect::<Vec<_>>());
+        let device = Default::default();
+        seed_backend::<B>(&device, 1);
+        let spec = RunSpec {
+            cfg: &job.train,
+            objective: Objective::Classification { num_classes: 10 },
+            model_id: ModelId::new("cnn", &job.model, "f32"),
+            info: RunInfo {
+                model: "cnn".into(),
+                backend: "ndarray".into(),
+                device: "cpu".into(),
+                dataset: "sample".into(),
+            },
+            config: serde_json::Value::Null,
+            artifacts: None,
+            resume: false,
+            progress: ProgressMode::Quiet,
+            target_scaler: None,
+        };
+        let trained = fit(
+            job.model.init::<B>(&device),
+            &data.train,
+            None,
+            Some(&test),
+            spec,
+            &device,
+        )
+        .unwrap();
+        let Some(Metrics::Classification(m)) = trained.report.test.map(|t| t.metrics) else {
+            panic!()
+        };
+        // Chance is 0.1.
+        assert!(m.accuracy >= 0.5, "test accuracy {}", m.accuracy);
+    }
+
+    #[test]
+    fn saved_model_of_another_architecture_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        let job = CnnJob::seed();
+        write_json(&dir.path().join("config.json"), &job).unwrap();
+        // A strong-preset model under a seed-preset config.
+        let strong = CnnConfig::new().with_preset(CnnPreset::Strong);
+        let id = ModelId::new("cnn", &strong, "f32");
+        let model = dir.path().join("model.mpk");
+        save_model::<NdArray, _>(strong.init::<NdArray>(&device), &model, &id).unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("model.json") && err.contains("different cnn configuration"),
+            "{err}"
+        );
+        // Another model's record under this CNN's identity.
+        let seed_id = ModelId::new("cnn", &job.model, "f32");
+        let linear = burn::nn::LinearConfig::new(2, 2).init::<NdArray>(&device);
+        save_model::<NdArray, _>(linear, &model, &seed_id).unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("model.mpk") && err.contains("does not fit this model"),
+            "{err}"
+        );
+        // A config that is not a CNN run.
+        std::fs::write(dir.path().join("config.json"), b"{\"task\": {}}").unwrap();
+        let err = load_saved::<NdArray>(dir.path(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("config.json") && err.contains("not a CNN run configuration"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn saved_model_round_trips_and_predicts() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Default::default();
+        let job = CnnJob::seed();
+        write_json(&dir.path().join("config.json"), &job).unwrap();
+        seed_backend::<NdArray>(&device, 3);
+        let m = job.model.init::<NdArray>(&device);
+        // Burn initialises parameters lazily: use the model before it is cloned into the saved
+        // record, so both hold the same weights.
+        let px: Vec<u8> = (0..784).map(|i| (i * 7 % 256) as u8).collect();
+        let set = zoo_data::idx::ImageSet {
+            images: px.clone(),
+            labels: vec![0],
+            rows: 28,
+            cols: 28,
+        };
+        let x = ImageDataset::new(&set, MEAN, STD).inputs::<NdArray>(&[0], &device);
+        let direct = to_vec_f32(softmax(m.forward(x), 1)).unwrap();
+        let id = ModelId::new("cnn", &job.model, "f32");
+        save_model::<NdArray, _>(m, &dir.path().join("model.mpk"), &id).unwrap();
+        let saved = load_saved::<NdArray>(dir.path(), &device).unwrap();
+        let p = saved.probabilities(&px, &device).unwrap();
+        assert_eq!(p.len(), 10);
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert_eq!(p, direct);
+    }
+}

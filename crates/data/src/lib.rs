@@ -1,0 +1,27 @@
+//! # zoo-data
+//!
+//! burn-zoo's data sources and preprocessing: IDX image sets (MNIST, Fashion-MNIST), labelled
+//! sentences with a tokenizer and vocabulary, CSV tables, series windows, synthetic sets (two
+//! moons, the adding problem), splits and scalers. Each source yields model inputs as Burn
+//! tensors for any backend through [`Dataset`]. Downloads are behind the `download` feature,
+//! the only code here that touches the network.
+
+pub mod data;
+#[cfg(feature = "download")]
+pub mod download;
+pub mod error;
+pub mod forecast;
+pub mod fs;
+pub mod idx;
+pub mod images;
+pub mod numpy_rng;
+pub mod preprocess;
+pub mod progress;
+pub mod sequence;
+pub mod synthetic;
+pub mod table;
+pub mod text;
+
+pub use data::{derive_seed, Dataset, FeatureDataset, Objective, Predict, Targets};
+pub use error::DataError;
+pub use progress::ProgressMode;

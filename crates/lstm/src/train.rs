@@ -1,0 +1,41 @@
+//! The LSTM's runs: the sequence tasks of [`zoo_train::sequence`] (row-MNIST, the adding
+//! problem, sentence classification, forecasting) with an [`LstmNet`].
+
+use std::path::Path;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+pub use zoo_train::sequence::{seed_train, SeqJob, SeqTask, SequenceModel};
+pub use zoo_train::train::JobContext;
+use zoo_train::{seed_backend, Report, TrainError};
+
+use crate::{LstmNet, LstmNetConfig};
+
+impl SequenceModel for LstmNetConfig {
+    const KIND: &'static str = "lstm";
+    type Net<B: Backend> = LstmNet<B>;
+    fn validate(&self) -> Result<(), String> {
+        LstmNetConfig::validate(self)
+    }
+    fn with_token_input(self, vocab: Option<usize>) -> Self {
+        self.with_vocab(vocab)
+    }
+    fn build<B: Backend>(&self, device: &B::Device) -> LstmNet<B> {
+        self.init::<B>(device)
+    }
+}
+
+/// Seeds the backend, builds the job's network and trains it on the job's task; `assets` is
+/// the directory of bundled data (`mnist-sample/`, `text/`, `sunspots.csv`). Writes
+/// `config.json`, checkpoints, `model.mpk`, `report.json` and `training_curves.png` into the
+/// context's artifact directory (text runs also `vocab.json`).
+pub fn run<B: AutodiffBackend>(
+    job: &SeqJob<LstmNetConfig>,
+    ctx: &JobContext,
+    assets: &Path,
+    device: &B::Device,
+) -> Result<Report, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    seed_backend::<B>(device, job.train.seed);
+    let model = job.model.init::<B>(device);
+    zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
+}

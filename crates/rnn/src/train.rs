@@ -1,0 +1,43 @@
+//! The RNN's runs: the sequence tasks of [`zoo_train::sequence`] (row-MNIST, the adding
+//! problem, sentence classification, forecasting) with an [`RnnNet`].
+
+use std::path::Path;
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+pub use zoo_train::sequence::{seed_train, SeqJob, SeqTask, SequenceModel};
+pub use zoo_train::train::JobContext;
+use zoo_train::{seed_backend, Report, TrainError};
+
+use crate::{RnnNet, RnnNetConfig};
+
+impl SequenceModel for RnnNetConfig {
+    const KIND: &'static str = "rnn";
+    /// 2: the cell became one enum module ([`crate::Recurrent`]) instead of two optional ones.
+    const LAYOUT: u32 = 2;
+    type Net<B: Backend> = RnnNet<B>;
+    fn validate(&self) -> Result<(), String> {
+        RnnNetConfig::validate(self)
+    }
+    fn with_token_input(self, vocab: Option<usize>) -> Self {
+        self.with_vocab(vocab)
+    }
+    fn build<B: Backend>(&self, device: &B::Device) -> RnnNet<B> {
+        self.init::<B>(device)
+    }
+}
+
+/// Seeds the backend, builds the job's network and trains it on the job's task; `assets` is
+/// the directory of bundled data (`mnist-sample/`, `text/`, `sunspots.csv`). Writes
+/// `config.json`, checkpoints, `model.mpk`, `report.json` and `training_curves.png` into the
+/// context's artifact directory (text runs also `vocab.json`).
+pub fn run<B: AutodiffBackend>(
+    job: &SeqJob<RnnNetConfig>,
+    ctx: &JobContext,
+    assets: &Path,
+    device: &B::Device,
+) -> Result<Report, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    seed_backend::<B>(device, job.train.seed);
+    let model = job.model.init::<B>(device);
+    zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
+}

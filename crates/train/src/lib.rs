@@ -1,0 +1,29 @@
+//! # zoo-train
+//!
+//! How every burn-zoo model trains: the supervised loop ([`fit`]) and the adversarial (GAN)
+//! loop, optimisers and schedules, checked checkpoints with exact resume, metrics, progress
+//! display, `report.json` and plots. Everything that touches tensors is
+//! generic over Burn's `Backend` / `AutodiffBackend`; the data comes from `zoo-data`.
+
+pub mod adversarial;
+pub mod artifacts;
+pub mod checkpoint;
+pub mod config;
+pub mod flat_adam;
+pub mod interrupt;
+pub mod metrics;
+pub mod optim;
+pub mod plot;
+pub mod progress;
+pub mod report;
+pub mod sequence;
+pub mod train;
+pub mod train_error;
+
+pub use artifacts::{ArtifactDir, Mode};
+pub use config::{Monitor, OptimizerKind, ScheduleKind, TrainConfig};
+pub use report::{Report, RunInfo};
+pub use train::{evaluate, fit, seed_backend, Evaluation, RunSpec, Trained};
+pub use train_error::TrainError;
+pub use zoo_data::{DataError, ProgressMode};
+pub use zoo_data::{Dataset, FeatureDataset, Objective, Predict, Targets};

@@ -1,0 +1,425 @@
+//! The sequence tasks every recurrent model of the zoo trains on (row-MNIST, the adding problem,
+//! sentence classification, forecasting): a whole run — data, training, plots, report — for any
+//! network that reads `[batch, time, features]` tensors and token batches. `zoo_rnn::train` and
+//! `zoo_lstm::train` are this with their network; [`classify_sentence`] is the inference side.
+//! Bundled data comes from one `assets` directory: `mnist-sample/` (row-MNIST), `text/` (TREC)
+//! and `sunspots.csv` (forecasting).
+
+use std::path::{Path, PathBuf};
+
+use burn::module::{AutodiffModule, Module};
+use burn::tensor::activation::softmax;
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::artifacts::read_json;
+use crate::artifacts::write_json;
+use crate::checkpoint::load_model;
+use crate::checkpoint::ModelId;
+use crate::plot::training_curves;
+use crate::train::{to_vec_f32, JobContext};
+use crate::{fit, DataError, Report, RunInfo, RunSpec, TrainConfig, TrainError};
+use zoo_data::data::{Dataset, Objective, Predict};
+use zoo_data::forecast::{forecast_splits, read_series_csv};
+use zoo_data::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
+use zoo_data::preprocess::StandardScaler;
+use zoo_data::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
+use zoo_data::text::{TextDataset, TextEncoding, TextSpec, UNK_ID};
+use zoo_kernels::sequence::TokenBatch;
+
+/// The seed's training settings for the recurrent models: Adam lr 1e-3, batch 64, 5 epochs.
+pub fn seed_train() -> TrainConfig {
+    TrainConfig {
+        epochs: 5,
+        batch_size: 64,
+        lr: 1e-3,
+        seed: 42,
+        ..Default::default()
+    }
+}
+
+/// A recurrent network's configuration, as the sequence tasks use it (implemented by
+/// `zoo_rnn::RnnNetConfig` and `zoo_lstm::LstmNetConfig`).
+pub trait SequenceModel: Serialize + DeserializeOwned + Clone {
+    /// Model kind in reports and checkpoints (`rnn`, `lstm`).
+    const KIND: &'static str;
+    /// Record layout version of the network (`zoo_train::checkpoint::ModelId::layout`).
+    const LAYOUT: u32 = 1;
+    /// The network on backend `B`.
+    type Net<B: Backend>: Module<B> + Predict<B, TokenBatch<B>>;
+    /// Checks the configuration (one line naming the setting at fault).
+    fn validate(&self) -> Result<(), String>;
+    /// The same configuration reading token ids from a vocabulary of this size.
+    fn with_token_input(self, vocab: Option<usize>) -> Self;
+    /// Builds the network.
+    fn build<B: Backend>(&self, device: &B::Device) -> Self::Net<B>;
+}
+
+/// A sentence's classes under a saved text model, most probable first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentenceClasses {
+    /// Class names with their probabilities, most probable first.
+    pub ranked: Vec<(String, f32)>,
+    /// Words of the sentence the vocabulary does not know.
+    pub unknown_words: usize,
+}
+
+/// Class probabilities of `sentence` under the text model of kind `C` saved in `dir` (its
+/// `config.json`, `vocab.json` and `model.mpk`).
+pub fn classify_sentence<B: Backend, C: SequenceModel>(
+    dir: &Path,
+    sentence: &str,
+    device: &B::Device,
+) -> Result<SentenceClasses, TrainError> {
+    let config = dir.join("config.json");
+    let job: SeqJob<C> = read_json(&config, &format!("a saved {} run", C::KIND))?;
+    if !matches!(job.task, SeqTask::Text(_)) {
+        return Err(TrainError::Invalid(format!(
+            "{}: the run was not trained on sentence classification",
+            config.display()
+        )));
+    }
+    let encoding: TextEncoding = read_json(&dir.join("vocab.json"), "a text vocabulary")?;
+    let id = ModelId::new(C::KIND, &job.model, "f32").with_layout(C::LAYOUT);
+    let model = load_model::<B, _>(
+        job.model.build::<B>(device),
+        &dir.join("model.mpk"),
+        &id,
+        device,
+    )?;
+    let ids = encoding
+        .encode_sentence(sentence)
+        .ok_or_else(|| TrainError::Invalid("sentence: it has no words".into()))?;
+    let unknown_words = ids.iter().filter(|&&i| i == UNK_ID).count();
+    let batch = TextDataset::batch::<B>(&[ids.as_slice()], device);
+    let probs = to_vec_f32(softmax(model.predict(batch), 1))?;
+    let mut ranked: Vec<(String, f32)> = probs
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (encoding.name(i).to_string(), p))
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(SentenceClasses {
+        ranked,
+        unknown_words,
+    })
+}
+
+/// Which task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "task")]
+pub enum SeqTask {
+    /// MNIST digits read row by row: 28 steps of 28 pixels, 10 classes.
+    RowMnist {
+        /// Directory of the four IDX files; `None`: burn-dataset's cache, else the bundled sample.
+        data: Option<PathBuf>,
+        /// Fraction of the training images held out for validation (seeded).
+        valid_fraction: f64,
+    },
+    /// The adding problem ([`adding_problem`]): regression of the sum of two marked values.
+    Adding {
+        /// Sequence length T.
+        seq_len: usize,
+        /// Training sequences (validation and test sets are a tenth of this each, other seeds).
+        n_train: usize,
+    },
+    /// Sentence classification ([`TextSpec`]): token ids through an embedding.
+    Text(TextSpec),
+    /// One-step-ahead forecasting of a univariate series ([`forecast_splits`]): MSE, MAE and R²
+    /// in the series' units.
+    Forecast {
+        /// CSV file of the series; `None`: the bundled yearly sunspot numbers.
+        series: Option<PathBuf>,
+        /// Column to read (default: the only or the last one).
+        column: Option<String>,
+        /// Past values the model reads per forecast.
+        window: usize,
+        /// Fraction of the series (before the test block) for validation.
+        valid_fraction: f64,
+        /// Fraction of the series at its end for testing.
+        test_fraction: f64,
+    },
+}
+
+/// What a task feeds the network and wants out of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskShape {
+    /// Features per step (`None` for token input: the embedding width is the model's choice).
+    pub input: Option<usize>,
+    /// Outputs (classes or regression values).
+    pub outputs: usize,
+    /// Vocabulary size for token input.
+    pub vocab: Option<usize>,
+}
+
+impl SeqTask {
+    /// What the network must read and produce; the text task reads its training file (under
+    /// `assets` when bundled) for the vocabulary and classes.
+    pub fn shape(&self, assets: &Path, seed: u64) -> Result<TaskShape, DataError> {
+        let dense = |input, outputs| TaskShape {
+            input: Some(input),
+            outputs,
+            vocab: None,
+        };
+        Ok(match self {
+            SeqTask::RowMnist { .. } => dense(28, 10),
+            SeqTask::Adding { .. } => dense(2, 1),
+            SeqTask::Forecast { .. } => dense(1, 1),
+            SeqTask::Text(spec) => {
+                let data = spec.load(&assets.join("text"), seed)?;
+                TaskShape {
+                    input: None,
+                    outputs: data.encoding.labels.len(),
+                    vocab: Some(data.encoding.vocab.len()),
+                }
+            }
+        })
+    }
+
+    /// Checks the task's settings.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            SeqTask::RowMnist { valid_fraction, .. } if !(0.0..1.0).contains(valid_fraction) => {
+                Err(format!(
+                    "valid_fraction must be in [0, 1) (got {valid_fraction})"
+                ))
+            }
+            SeqTask::Adding { seq_len, .. } if *seq_len < 2 => {
+                Err(format!("seq_len must be at least 2 (got {seq_len})"))
+            }
+            SeqTask::Adding { n_train, .. } if *n_train < 10 => {
+                Err(format!("n_train must be at least 10 (got {n_train})"))
+            }
+            SeqTask::Text(spec) => spec.validate(),
+            SeqTask::Forecast { window: 0, .. } => Err("window must be at least 1".into()),
+            SeqTask::Forecast { test_fraction, .. }
+                if !(*test_fraction > 0.0 && *test_fraction < 1.0) =>
+            {
+                Err(format!(
+                    "test_fraction must be in (0, 1) (got {test_fraction})"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A complete, serialisable description of a sequence run (written as `config.json`); `M` is
+/// the model's configuration.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SeqJob<M> {
+    /// Task and data.
+    pub task: SeqTask,
+    /// Architecture.
+    pub model: M,
+    /// Training hyper-parameters.
+    pub train: TrainConfig,
+}
+
+/// Trains `model` (a network of configuration `C`, e.g. an LSTM) on the job's task on backend `B`; `assets` is
+/// the directory of bundled data. Writes `config.json`, checkpoints, the model, `report.json`
+/// and `training_curves.png` into the context's artifact directory (the text task also
+/// `vocab.json`, which [`classify_sentence`] needs). The adding problem's report also records the mean
+/// predictor's MSE on the test set (`baseline_mse`) and its expectation 1/6
+/// (`baseline_mse_expected`).
+pub fn run_sequence_job<B, M, C>(
+    job: &SeqJob<C>,
+    model: M,
+    ctx: &JobContext,
+    assets: &Path,
+    device: &B::Device,
+) -> Result<Report, TrainError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Predict<B, Tensor<B, 3>> + Predict<B, TokenBatch<B>>,
+    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 3>>
+        + Predict<B::InnerBackend, TokenBatch<B::InnerBackend>>,
+    C: SequenceModel,
+{
+    let kind = C::KIND;
+    job.task.validate().map_err(TrainError::Invalid)?;
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.path("config.json"), job)?;
+    }
+    let run_spec = |dataset: String, objective: Objective| RunSpec {
+        cfg: &job.train,
+        objective,
+        model_id: ModelId::new(kind, &job.model, &ctx.float).with_layout(C::LAYOUT),
+        info: RunInfo {
+            model: kind.into(),
+            backend: ctx.backend.clone(),
+            device: ctx.device.clone(),
+            dataset,
+        },
+        config: serde_json::to_value(job).unwrap_or_default(),
+        artifacts: ctx.artifacts.as_ref(),
+        resume: ctx.resume,
+        progress: ctx.progress,
+        target_scaler: None,
+    };
+    let mut report = match &job.task {
+        SeqTask::RowMnist {
+            data,
+            valid_fraction,
+        } => {
+            let spec = ImageSplitSpec {
+                image_size: 28,
+                train_limit: None,
+                valid_fraction: *valid_fraction,
+                seed: job.train.seed,
+                mean: 0.5,
+                std: 0.5,
+            };
+            let bundled = assets.join("mnist-sample");
+            let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), &bundled, &spec)?;
+            if let Some(note) = &data.note {
+                ctx.progress_note(note);
+            }
+            let valid = data.valid.map(RowImages);
+            let test = RowImages(data.test);
+            fit_report(
+                model,
+                &RowImages(data.train),
+                valid.as_ref(),
+                &test,
+                run_spec(
+                    format!("row-MNIST: {}", data.description),
+                    Objective::Classification { num_classes: 10 },
+                ),
+                device,
+            )?
+        }
+        SeqTask::Adding { seq_len, n_train } => {
+            let seed = job.train.seed;
+            let n_eval = (n_train / 10).max(1);
+            let train: SequenceDataset = adding_problem(*n_train, *seq_len, seed);
+            let valid = adding_problem(n_eval, *seq_len, seed.wrapping_add(1));
+            let test = adding_problem(n_eval, *seq_len, seed.wrapping_add(2));
+            let mut report = fit_report(
+                model,
+                &train,
+                Some(&valid),
+                &test,
+                run_spec(
+                    format!("adding problem, T = {seq_len}"),
+                    Objective::Regression,
+                ),
+                device,
+            )?;
+            // The mean predictor (always 1.0) on this very test set, beside its expectation.
+            let zoo_data::data::Targets::Values { values, .. } = &test.targets else {
+                unreachable!("the adding problem has regression targets")
+            };
+            let test_baseline = values
+                .iter()
+                .map(|v| (*v as f64 - 1.0).powi(2))
+                .sum::<f64>()
+                / values.len().max(1) as f64;
+            report
+                .extra
+                .insert("baseline_mse".into(), test_baseline.into());
+            report
+                .extra
+                .insert("baseline_mse_expected".into(), ADDING_BASELINE_MSE.into());
+            report
+        }
+        SeqTask::Forecast {
+            series,
+            column,
+            window,
+            valid_fraction,
+            test_fraction,
+        } => {
+            let path = series
+                .clone()
+                .unwrap_or_else(|| assets.join("sunspots.csv"));
+            if series.is_none() {
+                ctx.progress_note(&format!(
+                    "no series file given: forecasting the bundled yearly sunspot numbers ({})",
+                    path.display()
+                ));
+            }
+            let values = read_series_csv(&path, column.as_deref())?;
+            let data = forecast_splits(&values, *window, *valid_fraction, *test_fraction)
+                .map_err(TrainError::Invalid)?;
+            let mut spec = run_spec(
+                format!("forecast: {} ({})", path.display(), data.description),
+                Objective::Regression,
+            );
+            spec.target_scaler = Some(data.scaler.clone());
+            let valid = (!data.valid.is_empty()).then_some(&data.valid);
+            let mut report = fit_report(model, &data.train, valid, &data.test, spec, device)?;
+            report.extra.insert(
+                "persistence_mse".into(),
+                persistence_mse(&data.test, &data.scaler).into(),
+            );
+            report
+        }
+        SeqTask::Text(spec) => {
+            let data = spec.load(&assets.join("text"), job.train.seed)?;
+            if let Some(note) = &data.note {
+                ctx.progress_note(note);
+            }
+            if let Some(dir) = &ctx.artifacts {
+                write_json(&dir.path("vocab.json"), &data.encoding)?;
+            }
+            let num_classes = data.encoding.labels.len();
+            fit_report(
+                model,
+                &data.train,
+                data.valid.as_ref(),
+                &data.test,
+                run_spec(
+                    format!("text: {}", data.description),
+                    Objective::Classification { num_classes },
+                ),
+                device,
+            )?
+        }
+    };
+    if let Some(dir) = &ctx.artifacts {
+        let title = format!("{} training", kind.to_uppercase());
+        training_curves(&dir.path("training_curves.png"), &title, &report.history)?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
+        write_json(&dir.report(), &report)?;
+    }
+    Ok(report)
+}
+
+/// MSE, in the series' units, of the naive forecast "next value = last value" on a forecasting
+/// set (one feature per step, standardised by `scaler`): the number a model must beat.
+pub fn persistence_mse(set: &SequenceDataset, scaler: &StandardScaler) -> f64 {
+    let zoo_data::data::Targets::Values { values, .. } = &set.targets else {
+        return f64::NAN;
+    };
+    let scale = scaler.scale.first().copied().unwrap_or(1.0);
+    let n = values.len().max(1) as f64;
+    (0..values.len())
+        .map(|i| {
+            let last = set.sample(i)[set.steps * set.features - 1] as f64;
+            ((values[i] as f64 - last) * scale).powi(2)
+        })
+        .sum::<f64>()
+        / n
+}
+
+fn fit_report<B, M, D>(
+    model: M,
+    train: &D,
+    valid: Option<&D>,
+    test: &D,
+    spec: RunSpec<'_>,
+    device: &B::Device,
+) -> Result<Report, TrainError>
+where
+    B: AutodiffBackend,
+    D: Dataset,
+    M: AutodiffModule<B> + Predict<B, D::Input<B>>,
+    M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
+{
+    Ok(fit(model, train, valid, Some(test), spec, device)?.report)
+}

@@ -1,0 +1,1039 @@
+//! Bad input through the real example binaries: every case must exit non-zero with one line
+//! on stderr that names the flag or file at fault — no panic, no backtrace.
+
+use std::path::Path;
+
+use zoo_cli::backend::BackendKind;
+
+mod common;
+use common::{run, run_example};
+
+/// Runs each case (with `--quiet`, and `--artifact-dir unused` unless it names one) and checks:
+/// non-zero exit, exactly one line on stderr, starting `error: ` and containing the expected text.
+fn check_cases(example_name: &str, cases: &[(Vec<String>, &str)], cwd: &Path) {
+    for (args, want) in cases {
+        let mut full: Vec<&str> = args.iter().map(String::as_str).collect();
+        if !args.iter().any(|a| a == "--artifact-dir") {
+            full.extend(["--artifact-dir", "unused"]);
+        }
+        full.push("--quiet");
+        let (code, _, err) = run_example(example_name, &full, cwd);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    std::fs::write(t.join("a-file"), b"x").unwrap();
+    std::fs::write(t.join("bad.csv"), b"a,b,target\n1,2,3\n4,oops,6\n").unwrap();
+    std::fs::write(t.join("empty.csv"), b"").unwrap();
+    std::fs::write(
+        t.join("ok.csv"),
+        b"a,b,target\n1,2,3\n4,5,6\n7,8,9\n1,5,2\n3,3,3\n",
+    )
+    .unwrap();
+
+    // A finished two-epoch run to resume from or collide with.
+    let (code, _, err) = run(
+        &["--epochs", "2", "--artifact-dir", &s("done"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    // A run whose newest checkpoint is corrupt.
+    let (code, _, err) = run(
+        &["--epochs", "2", "--artifact-dir", &s("corrupt"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let ck = t.join("corrupt/checkpoints/epoch-00002.ckpt");
+    let bytes = std::fs::read(&ck).unwrap();
+    std::fs::write(&ck, &bytes[..bytes.len() / 2]).unwrap();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--epochs".into(), "0".into()],
+            "--epochs must be at least 1",
+        ),
+        (vec!["--batch-size".into(), "0".into()], "--batch-size"),
+        (
+            vec!["--lr=-1".into()],
+            "--lr must be a positive finite number",
+        ),
+        (
+            vec!["--lr".into(), "inf".into()],
+            "--lr must be a positive finite number",
+        ),
+        (
+            vec!["--lr".into(), "NaN".into()],
+            "--lr must be a positive finite number",
+        ),
+        (vec!["--lr".into(), "fast".into()], "--lr"),
+        (
+            vec!["--backend".into(), "cuda".into()],
+            "unknown backend 'cuda'",
+        ),
+        (
+            vec!["--device".into(), "cuda:x".into()],
+            "unknown device 'cuda:x'",
+        ),
+        (vec!["--dropout".into(), "1.5".into()], "--dropout"),
+        (
+            vec!["--artifact-dir".into(), s("a-file")],
+            "is not a directory",
+        ),
+        (
+            vec!["--artifact-dir".into(), s("a-file/sub")],
+            "cannot create",
+        ),
+        (
+            vec!["--artifact-dir".into(), s("done")],
+            "holds an earlier run",
+        ),
+        (
+            vec!["--resume".into(), "--artifact-dir".into(), s("fresh")],
+            "--resume: no checkpoint in",
+        ),
+        (
+            vec![
+                "--resume".into(),
+                "--hidden".into(),
+                "32".into(),
+                "--artifact-dir".into(),
+                s("done"),
+            ],
+            "different mlp configuration",
+        ),
+        (
+            vec!["--resume".into(), "--artifact-dir".into(), s("corrupt")],
+            "epoch-00002.ckpt: truncated",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("missing.csv"),
+            ],
+            "missing.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("empty.csv"),
+            ],
+            "empty.csv",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "regression".into(),
+                "--data".into(),
+                s("ok.csv"),
+                "--target".into(),
+                "nope".into(),
+            ],
+            "nope",
+        ),
+        (
+            vec!["--data".into(), s("ok.csv")],
+            "--data is for --task regression",
+        ),
+    ];
+    // Backends left out of this build must name their cargo feature.
+    let missing: Vec<(String, String)> = BackendKind::ALL
+        .into_iter()
+        .filter(|b| !b.compiled())
+        .map(|b| (b.name().to_string(), format!("--features {b}")))
+        .collect();
+    let mut cases = cases;
+    for (b, want) in &missing {
+        cases.push((vec!["--backend".into(), b.clone()], want.as_str()));
+    }
+
+    check_cases("mlp", &cases, t);
+    println!("{} bad-input cases checked", cases.len());
+    // Nothing was created for the failed runs, and the finished run is intact.
+    assert!(!t.join("unused/report.json").exists());
+    assert!(t.join("done/report.json").exists() && t.join("done/model.mpk").exists());
+}
+
+#[test]
+fn cnn_bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let sample = zoo_cli::assets_dir().join("mnist-sample");
+    // IDX sets with one file broken in different ways.
+    let names = [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ];
+    let make = |dir: &str, broken: &str, bytes: Option<Vec<u8>>| {
+        std::fs::create_dir_all(t.join(dir)).unwrap();
+        for n in names {
+            if n == broken {
+                if let Some(b) = &bytes {
+                    std::fs::write(t.join(dir).join(n), b).unwrap();
+                }
+            } else {
+                std::fs::copy(sample.join(n), t.join(dir).join(n)).unwrap();
+            }
+        }
+    };
+    let labels = std::fs::read(sample.join(names[3])).unwrap();
+    make(
+        "truncated",
+        names[2],
+        Some(std::fs::read(sample.join(names[2])).unwrap()[..5000].to_vec()),
+    );
+    make("missing", names[0], None);
+    make(
+        "wrong-magic",
+        names[1],
+        Some(b"\x00\x00\x09\x01\x00\x00\x00\x01\x05".to_vec()),
+    );
+    make(
+        "count",
+        names[3],
+        Some(b"\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02".to_vec()),
+    );
+    make(
+        "range",
+        names[3],
+        Some({
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&labels[..]), &mut raw)
+                .unwrap();
+            raw[8] = 42;
+            raw
+        }),
+    );
+    std::fs::write(t.join("text.png"), b"not an image").unwrap();
+    std::fs::create_dir_all(t.join("mlp-run")).unwrap();
+    std::fs::write(
+        t.join("mlp-run/config.json"),
+        b"{\"task\": {\"kind\": \"moons\"}}",
+    )
+    .unwrap();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--data".into(), s("truncated")],
+            "truncated/t10k-images-idx3-ubyte.gz: ",
+        ),
+        (
+            vec!["--data".into(), s("missing")],
+            "missing train-images-idx3-ubyte[.gz]",
+        ),
+        (
+            vec!["--data".into(), s("wrong-magic")],
+            "train-labels-idx1-ubyte.gz",
+        ),
+        (
+            vec!["--data".into(), s("count")],
+            "t10k-labels-idx1-ubyte.gz",
+        ),
+        (vec!["--data".into(), s("range")], "42"),
+        (vec!["--data".into(), s("nowhere")], "not a directory"),
+        (
+            vec![
+                "--predict".into(),
+                s("text.png"),
+                "--artifact-dir".into(),
+                s("mlp-run"),
+            ],
+            "not a CNN run configuration",
+        ),
+        (
+            vec![
+                "--predict".into(),
+                s("text.png"),
+                "--artifact-dir".into(),
+                s("empty"),
+            ],
+            "config.json",
+        ),
+        (
+            vec!["--valid-fraction".into(), "1.5".into()],
+            "--valid-fraction",
+        ),
+        (
+            vec!["--epochs".into(), "0".into()],
+            "--epochs must be at least 1",
+        ),
+    ];
+    check_cases("cnn", &cases, t);
+    println!("{} CNN bad-input cases checked", cases.len());
+}
+
+#[test]
+fn sequence_examples_bad_input_table_and_quick_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let common: Vec<(Vec<String>, &str)> = vec![
+        (
+            v(&["--task", "adding", "--seq-len", "1"]),
+            "--seq-len must be at least 2",
+        ),
+        (
+            v(&["--task", "adding", "--n-train", "3"]),
+            "--n-train must be at least 10",
+        ),
+        (
+            v(&["--task", "adding", "--data", "x"]),
+            "--data is for --task row-mnist",
+        ),
+        (v(&["--task", "sorting"]), "--task"),
+        (v(&["--valid-fraction", "1"]), "--valid-fraction"),
+        (v(&["--hidden", "0"]), "--hidden"),
+        (vec!["--data".into(), s("nowhere")], "not a directory"),
+        (v(&["--monitor", "best"]), "--monitor"),
+        // Text task.
+        (
+            v(&["--train-file", "a.txt"]),
+            "--train-file is for --task text",
+        ),
+        (
+            v(&["--task", "text", "--train-file", "a.txt"]),
+            "--train-file and --test-file go together",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "text".into(),
+                "--train-file".into(),
+                s("missing.txt"),
+                "--test-file".into(),
+                s("bad.csv"),
+            ],
+            "missing.txt",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "text".into(),
+                "--train-file".into(),
+                s("bad.csv"),
+                "--test-file".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv: line 2: expected 2 fields",
+        ),
+        (v(&["--task", "text", "--min-count", "0"]), "--min-count"),
+        (
+            v(&["--label-names", "a,b"]),
+            "--label-names is for --task text",
+        ),
+        (
+            v(&["--task", "text", "--label-names", "a,b"]),
+            "TREC.train.all: has 6 classes but --label-names gives 2 names",
+        ),
+        (v(&["--task", "text", "--embed-dim", "0"]), "--embed-dim"),
+        // Forecast task.
+        (v(&["--series", "x.csv"]), "--series is for --task forecast"),
+        (v(&["--task", "forecast", "--window", "0"]), "--window"),
+        (
+            v(&["--task", "forecast", "--test-fraction", "0"]),
+            "--test-fraction",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "forecast".into(),
+                "--series".into(),
+                s("bad.csv"),
+            ],
+            "bad.csv: line 2",
+        ),
+        (
+            vec![
+                "--task".into(),
+                "forecast".into(),
+                "--series".into(),
+                s("short.csv"),
+            ],
+            "the series has 3 points",
+        ),
+        // --predict needs a saved text run.
+        (
+            vec![
+                "--predict".into(),
+                "hello".into(),
+                "--artifact-dir".into(),
+                s("no-run"),
+            ],
+            "config.json",
+        ),
+    ];
+    std::fs::write(t.join("bad.csv"), "value,text\n1.5,b,c\n").unwrap();
+    std::fs::write(t.join("short.csv"), "1\n2\n3\n").unwrap();
+    let mut lstm = common.clone();
+    lstm.push((v(&["--dropout", "1.5"]), "--dropout must be in [0, 1)"));
+    lstm.push((v(&["--layers", "0"]), "--layers"));
+    let mut rnn = common;
+    rnn.push((v(&["--cell", "lstm"]), "--cell"));
+    check_cases("lstm", &lstm, t);
+    check_cases("rnn", &rnn, t);
+    println!(
+        "{} LSTM and {} RNN bad-input cases checked",
+        lstm.len(),
+        rnn.len()
+    );
+
+    // Quick real runs: the adding problem (report with the baseline) and row-MNIST on the
+    // bundled sample with a GRU.
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--task",
+            "adding",
+            "--seq-len",
+            "8",
+            "--n-train",
+            "200",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--artifact-dir",
+            &s("lstm-add"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("baseline on the same test set"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("lstm-add/report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["extra"]["baseline_mse_expected"].as_f64(),
+        Some(2.0 / 12.0)
+    );
+    assert!(t.join("lstm-add/training_curves.png").exists());
+    let (code, out, err) = run_example(
+        "rnn",
+        &[
+            "--cell",
+            "gru",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--artifact-dir",
+            &s("gru-rows"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+
+    // A sentence classifier on the user's own CSV files, then --predict with the saved run;
+    // --predict on a run of another task is refused.
+    let rows = |pairs: &[(&str, &str)]| {
+        let mut text = String::from("label,text\n");
+        for _ in 0..20 {
+            for (l, x) in pairs {
+                text.push_str(&format!("{l},\"{x}\"\n"));
+            }
+        }
+        text
+    };
+    let pairs = [("pos", "A great, lovely film."), ("neg", "Dull and awful.")];
+    std::fs::write(t.join("train.csv"), rows(&pairs)).unwrap();
+    std::fs::write(t.join("test.csv"), rows(&pairs[..1])).unwrap();
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--task",
+            "text",
+            "--train-file",
+            &s("train.csv"),
+            "--test-file",
+            &s("test.csv"),
+            "--bidirectional",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--quiet",
+            "--artifact-dir",
+            &s("lstm-text"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+    assert!(t.join("lstm-text/vocab.json").exists());
+    let (code, out, err) = run_example(
+        "lstm",
+        &[
+            "--predict",
+            "What a great film!",
+            "--artifact-dir",
+            &s("lstm-text"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("(2 word(s) not in the vocabulary)") && out.contains("1. class pos"),
+        "{out}"
+    );
+    let (code, _, err) = run_example(
+        "lstm",
+        &["--predict", "hi", "--artifact-dir", &s("lstm-add")],
+        t,
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("not trained on --task text"), "{err}");
+    // The RNN's saved run is not an LSTM's.
+    let (code, _, err) = run_example(
+        "rnn",
+        &["--predict", "hi", "--artifact-dir", &s("lstm-text")],
+        t,
+    );
+    assert_ne!(code, 0);
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Forecasting the bundled sunspot series: R² and the naive baseline in the report.
+    let (code, out, err) = run_example(
+        "rnn",
+        &[
+            "--task",
+            "forecast",
+            "--epochs",
+            "2",
+            "--quiet",
+            "--artifact-dir",
+            &s("rnn-forecast"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("R²") && out.contains("naive forecast"),
+        "{out}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("rnn-forecast/report.json")).unwrap())
+            .unwrap();
+    assert!(report["extra"]["persistence_mse"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn gan_bad_input_table_quick_run_and_sampling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            v(&["--variant", "wgan", "--real-label", "0.9"]),
+            "do not apply to wgan",
+        ),
+        (v(&["--clip", "0.1"]), "--clip and --gp-lambda apply"),
+        (
+            v(&["--real-label", "0.2"]),
+            "--real-label must be in [0.5, 1]",
+        ),
+        (v(&["--n-critic", "0"]), "--n-critic must be at least 1"),
+        (v(&["--lr-g=0"]), "--lr-g must be a positive"),
+        (v(&["--batch-size", "1"]), "--batch-size must be at least 2"),
+        (v(&["--quality-samples", "50"]), "--quality-samples"),
+        (
+            v(&["--arch", "conv", "--width", "0"]),
+            "--width must be at least 1",
+        ),
+        (v(&["--variant", "dcgan", "--optimizer", "nadam"]), "nadam"),
+        (
+            v(&["--train-limit", "10", "--quality-samples", "0"]),
+            "fewer than one batch of 64",
+        ),
+        (v(&["--data", &s("nowhere")]), "not a directory"),
+        (
+            v(&["--classifier", &s("no-classifier")]),
+            "no-classifier/config.json",
+        ),
+        (
+            v(&[
+                "--generate",
+                "3",
+                "--out",
+                &s("x"),
+                "--artifact-dir",
+                &s("empty"),
+            ]),
+            "empty/config.json",
+        ),
+    ];
+    check_cases("gan", &cases, t);
+
+    // A quick run on the bundled sample, with the quality metrics, then sampling from it.
+    let (code, out, err) = run_example(
+        "gan",
+        &[
+            "--train-limit",
+            "256",
+            "--epochs",
+            "1",
+            "--quality-samples",
+            "200",
+            "--artifact-dir",
+            &s("run"),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("classifier-feature FID"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("run/report.json")).unwrap()).unwrap();
+    let q = &report["quality"];
+    assert!(q["fid"].as_f64().unwrap() > q["fid_floor_train_vs_test"].as_f64().unwrap());
+    assert_eq!(q["generated_samples"], 200);
+    assert_eq!(
+        q["digit_histogram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum::<u64>(),
+        200
+    );
+    assert_eq!(report["history"][0]["d_steps"], 4);
+    assert!(t.join("run/grid_epoch_001.png").is_file() && t.join("run/losses.png").is_file());
+    let (code, out, err) = run_example(
+        "gan",
+        &[
+            "--generate",
+            "2",
+            "--out",
+            &s("samples"),
+            "--artifact-dir",
+            &s("run"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("wrote 2 images"), "{out}");
+    assert!(t.join("samples/sample_0001.png").is_file());
+    // Measuring the saved generator again gives the run's numbers (same seed and samples).
+    let (code, out, err) = run_example("gan", &["--evaluate", "--artifact-dir", &s("run")], t);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("classifier score"), "{out}");
+    let again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("run/quality.json")).unwrap()).unwrap();
+    assert_eq!(again["fid"], q["fid"]);
+    assert_eq!(again["digit_histogram"], q["digit_histogram"]);
+    check_cases(
+        "gan",
+        &[(
+            v(&[
+                "--generate",
+                "1",
+                "--out",
+                &s("s2"),
+                "--digit",
+                "3",
+                "--artifact-dir",
+                &s("run"),
+            ]),
+            "not conditional",
+        )],
+        t,
+    );
+}
+
+#[test]
+fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
+    use zoo_cli::compare::{CellStatus, CompareReport, ModelKind, SCHEMA_VERSION};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let cases: [(&[&str], &str); 6] = [
+        (&["--models", "mlp,vgg"], "--models: unknown model 'vgg'"),
+        (&["--repeat", "0"], "--repeat: must be at least 1"),
+        (
+            &["--backends", "cuda"],
+            "--backends: unknown backend 'cuda'",
+        ),
+        (
+            &["--tch-device", "gpu"],
+            "--tch-device: unknown device 'gpu'",
+        ),
+        (&["--bogus"], "--bogus"),
+        (
+            &["--models", "mlp", "--out", "/proc/version/x"],
+            "/proc/version",
+        ),
+    ];
+    for (args, want) in cases {
+        let mut full = args.to_vec();
+        full.extend(["--no-pytorch", "--backends", "ndarray"]);
+        if args[0] == "--backends" {
+            full.truncate(full.len() - 2);
+        }
+        let (code, _, err) = run_example("compare", &full, t);
+        let lines: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.starts_with('[') && !l.starts_with("note:"))
+            .collect();
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_eq!(lines.len(), 1, "{args:?}: want one line, got:\n{err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(want),
+            "{args:?}: {err}"
+        );
+    }
+
+    // No torch: the PyTorch column is skipped with a note, never a failure.
+    let (code, out, err) = run_example(
+        "compare",
+        &[
+            "--quick",
+            "--models",
+            "mlp",
+            "--backends",
+            "ndarray",
+            "--python",
+            "/nonexistent/python",
+            "--repeat",
+            "2",
+            "--out",
+            &s("no-torch"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("PyTorch column skipped: cannot run /nonexistent/python"),
+        "{out}"
+    );
+    let r: CompareReport =
+        serde_json::from_slice(&std::fs::read(t.join("no-torch/compare.json")).unwrap()).unwrap();
+    assert!(!r.pytorch.available);
+    // --repeat 2: one cell, its median (the slower of two) run, both runs' throughputs.
+    assert_eq!((r.results.len(), r.repeat), (1, 2));
+    let c = &r.results[0];
+    assert_eq!(c.train_runs.len(), 2, "{c:?}");
+    let slower = c.train_runs.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(c.train_samples_per_sec, Some(slower));
+    assert!(t.join("no-torch/cells/mlp-ndarray-run2").is_dir());
+    assert!(r.ratios.iter().all(|x| x.train_vs_pytorch.is_none()));
+
+    // The smoke run CI relies on: every model on ndarray, and PyTorch when a torch is at hand.
+    let (code, out, err) = run_example(
+        "compare",
+        &["--quick", "--backends", "ndarray", "--out", &s("quick")],
+        t,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("quick/compare.json")).unwrap()).unwrap();
+    for key in [
+        "schema_version",
+        "date",
+        "command",
+        "quick",
+        "machine",
+        "pytorch",
+        "workloads",
+        "results",
+        "ratios",
+    ] {
+        assert!(raw.get(key).is_some(), "compare.json lacks {key}");
+    }
+    let r: CompareReport = serde_json::from_value(raw).unwrap();
+    assert_eq!(r.schema_version, SCHEMA_VERSION);
+    assert!(r.quick && r.machine.cpus > 0 && r.date.len() == 10);
+    assert_eq!(r.workloads.len(), 5);
+    for m in ModelKind::ALL {
+        let c = r
+            .results
+            .iter()
+            .find(|c| c.model == m && c.backend == "ndarray")
+            .unwrap();
+        assert_eq!(c.status, CellStatus::Ok, "{c:?}");
+        assert!(c.train_samples_per_sec.unwrap() > 0.0 && c.infer_samples_per_sec.unwrap() > 0.0);
+        assert!(c.peak_rss_mb.unwrap() > 1.0);
+        let metric = c.metric.as_ref().and_then(|m| m.value).unwrap();
+        match m {
+            // Quick runs: far from converged, well above chance.
+            ModelKind::Mlp => assert!(metric >= 0.75, "mlp accuracy {metric}"),
+            ModelKind::Cnn => assert!(metric >= 0.5, "cnn accuracy {metric}"),
+            // 3,000 digits, 3 epochs: 0.43 (RNN) and 0.59 (LSTM) on ndarray when measured.
+            ModelKind::Rnn => assert!(metric >= 0.3, "rnn accuracy {metric}"),
+            ModelKind::Lstm => assert!(metric >= 0.4, "lstm accuracy {metric}"),
+            ModelKind::Gan => assert!(metric.is_finite() && metric > 0.0, "fid {metric}"),
+        }
+        if r.pytorch.available {
+            let p = r
+                .results
+                .iter()
+                .find(|c| c.model == m && c.backend == "pytorch")
+                .unwrap();
+            assert_eq!(p.status, CellStatus::Ok, "{p:?}");
+            let ratio = r
+                .ratios
+                .iter()
+                .find(|x| x.model == m && x.backend == "ndarray")
+                .unwrap();
+            assert!(ratio.train_vs_pytorch.unwrap() > 0.0);
+            if m == ModelKind::Mlp {
+                let theirs = p.metric.as_ref().and_then(|m| m.value).unwrap();
+                assert!(
+                    (theirs - metric).abs() < 0.1,
+                    "mlp: pytorch {theirs} vs ndarray {metric}"
+                );
+            }
+        } else {
+            eprintln!("note: {}", r.pytorch.note);
+        }
+    }
+    assert!(out.contains("| model | backend |"), "{out}");
+    assert!(std::fs::read(t.join("quick/compare.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    assert!(t.join("quick/compare.md").is_file());
+}
+
+/// A PNG of `w`×`h` 8-bit gray pixels (`pixels` row-major; `None`: one byte of data only).
+fn png(w: u32, h: u32, pixels: Option<&[u8]>) -> Vec<u8> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc.sum().to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    let mut raw = Vec::new();
+    match pixels {
+        Some(p) => {
+            for row in p.chunks(w as usize) {
+                raw.push(0);
+                raw.extend(row);
+            }
+        }
+        None => raw.push(0),
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&raw).unwrap();
+    chunk(&mut out, b"IDAT", &z.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
+}
+
+/// The input kinds the other tables leave out, through the real binaries: directories where a
+/// file belongs, empty, truncated and non-UTF-8 files, huge dimensions in IDX and PNG headers
+/// (refused before allocating), checkpoints from the future, with absurd section lengths or of
+/// another float type, configs of the wrong types, and (when not root) unreadable files.
+#[test]
+fn input_kinds_bad_input_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let write = |p: &str, bytes: &[u8]| {
+        let path = t.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let mkdir = |p: &str| std::fs::create_dir_all(t.join(p)).unwrap();
+
+    // CSV tables.
+    mkdir("dir.csv");
+    write("latin1.csv", b"a,target\n\xe9t\xe9,1\n2,3\n");
+    let regression = |data: &str| v(&["--task", "regression", "--data", &s(data)]);
+    // Checkpoints: a real run, then its newest checkpoint replaced.
+    let (code, _, err) = run(
+        &["--epochs", "1", "--artifact-dir", &s("mlp-run"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let good = std::fs::read(t.join("mlp-run/checkpoints/epoch-00001.ckpt")).unwrap();
+    let mut future = good.clone();
+    future[8..12].copy_from_slice(&99u32.to_le_bytes());
+    let mut huge_section = good[..12].to_vec();
+    huge_section.extend(u64::MAX.to_le_bytes());
+    huge_section.extend(b"{}");
+    let checkpoint_cases: Vec<(&str, Option<Vec<u8>>, &str)> = vec![
+        ("ck-empty", Some(Vec::new()), "epoch-00002.ckpt: "),
+        ("ck-future", Some(future), "checkpoint format version 99"),
+        ("ck-huge", Some(huge_section), "epoch-00002.ckpt: "),
+        ("ck-dir", None, "epoch-00002.ckpt: "),
+    ];
+    let mut cases: Vec<(&str, Vec<String>, String)> = vec![
+        (
+            "mlp",
+            regression("dir.csv"),
+            "dir.csv: is a directory, not a CSV file".into(),
+        ),
+        ("mlp", regression("latin1.csv"), "latin1.csv".into()),
+    ];
+    for (dir, bytes, want) in &checkpoint_cases {
+        let ck = format!("{dir}/checkpoints/epoch-00002.ckpt");
+        match bytes {
+            Some(b) => write(&ck, b),
+            None => mkdir(&ck),
+        }
+        write(&format!("{dir}/checkpoints/epoch-00001.ckpt"), &good);
+        cases.push((
+            "mlp",
+            v(&["--resume", "--epochs", "3", "--artifact-dir", &s(dir)]),
+            want.to_string(),
+        ));
+    }
+
+    // Configs and images through `cnn --predict`, against a real (tiny) run.
+    let (code, _, err) = run_example(
+        "cnn",
+        &[
+            "--train-limit",
+            "64",
+            "--epochs",
+            "1",
+            "--artifact-dir",
+            &s("cnn-run"),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let digit: Vec<u8> = (0..28 * 28).map(|i| (i % 251) as u8).collect();
+    write("digit.png", &png(28, 28, Some(&digit)));
+    write("truncated.png", &png(28, 28, Some(&digit))[..60]);
+    write("huge.png", &png(100_000, 100_000, None));
+    mkdir("dir.png");
+    for (dir, config) in [
+        ("cfg-utf8", &b"{\"dataset\": \"\xff\xfe\"}"[..]),
+        (
+            "cfg-types",
+            &b"{\"dataset\": 5, \"model\": [], \"train\": \"fast\"}"[..],
+        ),
+    ] {
+        write(&format!("{dir}/config.json"), config);
+    }
+    mkdir("cfg-dir/config.json");
+    let predict = |image: &str, dir: &str| v(&["--predict", &s(image), "--artifact-dir", &s(dir)]);
+    for (args, want) in [
+        (predict("truncated.png", "cnn-run"), "truncated.png"),
+        (predict("huge.png", "cnn-run"), "huge.png"),
+        (predict("dir.png", "cnn-run"), "dir.png"),
+        (
+            predict("digit.png", "cfg-utf8"),
+            "not a CNN run configuration",
+        ),
+        (
+            predict("digit.png", "cfg-types"),
+            "not a CNN run configuration",
+        ),
+        (predict("digit.png", "cfg-dir"), "config.json"),
+    ] {
+        cases.push(("cnn", args, want.into()));
+    }
+
+    // IDX: empty, and a header announcing 60,000 images of 100,000 × 100,000 pixels.
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/mnist-sample");
+    for (dir, images) in [
+        ("idx-empty", Vec::new()),
+        ("idx-huge", {
+            let mut h = vec![0, 0, 8, 3];
+            for d in [60_000u32, 100_000, 100_000] {
+                h.extend(d.to_be_bytes());
+            }
+            h
+        }),
+    ] {
+        mkdir(dir);
+        for entry in std::fs::read_dir(&sample).unwrap() {
+            let p = entry.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("train-images") {
+                write(&format!("{dir}/train-images-idx3-ubyte"), &images);
+            } else {
+                std::fs::copy(&p, t.join(dir).join(&name)).unwrap();
+            }
+        }
+    }
+    cases.push(("cnn", v(&["--data", &s("idx-empty")]), "empty file".into()));
+    cases.push((
+        "cnn",
+        v(&["--data", &s("idx-huge")]),
+        "train-images-idx3-ubyte".into(),
+    ));
+
+    // Sentence files.
+    mkdir("dir.txt");
+    write("test.txt", b"DESC:def what is a fjord ?\n");
+    cases.push((
+        "lstm",
+        v(&[
+            "--task",
+            "text",
+            "--train-file",
+            &s("dir.txt"),
+            "--test-file",
+            &s("test.txt"),
+        ]),
+        "is a directory".into(),
+    ));
+
+    // Unreadable files: only meaningful when not root (root reads anything).
+    write("unreadable.csv", b"a,target\n1,2\n");
+    let unreadable = t.join("unreadable.csv");
+    std::fs::set_permissions(
+        &unreadable,
+        std::os::unix::fs::PermissionsExt::from_mode(0o000),
+    )
+    .unwrap();
+    if std::fs::File::open(&unreadable).is_err() {
+        cases.push((
+            "mlp",
+            regression("unreadable.csv"),
+            "Permission denied".into(),
+        ));
+    } else {
+        println!("running as root: the unreadable-file case is skipped (root reads it)");
+    }
+
+    for example_name in ["mlp", "cnn", "lstm"] {
+        let of_example: Vec<(Vec<String>, &str)> = cases
+            .iter()
+            .filter(|c| c.0 == example_name)
+            .map(|c| (c.1.clone(), c.2.as_str()))
+            .collect();
+        check_cases(example_name, &of_example, t);
+    }
+    println!("{} input-kind bad-input cases checked", cases.len());
+}
