@@ -2,8 +2,9 @@
 # The whole test suite, on a fresh machine or a warm one:
 #   provisions what is missing (Mesa's lavapipe Vulkan driver for wgpu; OpenBLAS for the
 #   ndarray-blas feature; a Python venv with torch==2.9.0 whose libtorch the tch backend links),
-#   then runs rustfmt, clippy and every test with all three backends compiled in, and the
-#   backend tests once more with ndarray on OpenBLAS.
+#   then runs rustfmt, clippy, cargo doc and every crate's tests and doc examples with all three
+#   backends compiled in, the downstream crate, a quick comparison run, and the backend tests
+#   once more with ndarray on OpenBLAS.
 #
 #   bash .ci/test.sh            # everything
 #   ZOO_SKIP_PROVISION=1 ...    # use what is installed, install nothing
@@ -47,10 +48,15 @@ export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 FEATURES="ndarray,wgpu,tch"
 step "rustfmt"
 cargo fmt --all -- --check
-step "clippy (all backends)"
+cargo fmt --manifest-path tests/downstream/Cargo.toml -- --check
+step "clippy (every crate, all backends)"
 cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
-step "tests (ndarray, wgpu, tch)"
+step "cargo doc (every crate, no warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features "$FEATURES"
+step "tests and doc examples of every crate (ndarray, wgpu, tch)"
 cargo test --workspace --no-fail-fast --features "$FEATURES"
+step "a crate outside the workspace (tests/downstream): trains the seed CNN and LSTM through the public APIs"
+cargo run --manifest-path tests/downstream/Cargo.toml -- --epochs 1
 step "compare --quick: every model on ndarray and tch and in PyTorch; the MLP on wgpu (smoke run)"
 # On lavapipe (a CPU Vulkan driver) wgpu compiles each kernel on first use: the MLP's cell takes
 # about a minute, the CNN's over ten; the backend tests check every model's outputs on wgpu.
@@ -59,8 +65,7 @@ COMPARE_OUT="$(mktemp -d)"
 "$COMPARE" --quick --backends ndarray,tch --out "$COMPARE_OUT/cpu"
 "$COMPARE" --quick --backends wgpu --models mlp --no-pytorch --out "$COMPARE_OUT/wgpu"
 rm -rf "$COMPARE_OUT"
-step "tests of the facade built with the default backend only"
-cargo test -p burn-zoo --lib
-step "backend tests with ndarray's products in OpenBLAS (ndarray-blas)"
-cargo test -p burn-zoo --features ndarray-blas --test backends
+step "ndarray alone, its products in OpenBLAS (ndarray-blas): the backend tests, and the dispatch tests that need a backend left out"
+cargo test --features ndarray-blas --test backends
+cargo test -p zoo-cli --features ndarray-blas --lib
 step "done"
