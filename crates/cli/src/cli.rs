@@ -359,7 +359,7 @@ pub struct SeqTaskArgs {
     /// text: test file (same format; required with --train-file).
     #[arg(long)]
     pub test_file: Option<PathBuf>,
-    /// text: words seen fewer times than this in the training file become <unk>.
+    /// text: words seen fewer times than this in the training file become the unknown-word token.
     #[arg(long, default_value_t = 2)]
     pub min_count: usize,
     /// text: tokens kept per sentence.

@@ -3,7 +3,7 @@
 //!
 //! Each (model, backend) cell runs in its own process (the compare binary started again with
 //! `--cell`), so its peak memory is its own and a backend that fails takes only its cell down.
-//! A cell trains through the zoo's own loop ([`zoo_train::fit`], [`fit_gan`]) into an
+//! A cell trains through the zoo's own loop ([`zoo_train::fit`], [`zoo_train::adversarial::fit_gan`]) into an
 //! artifact directory, reads the throughput of the epochs after the warm-up from the
 //! `report.json` it wrote (the loop reads the loss back every step, so the device is synced
 //! before each epoch's clock stops), times inference separately, and reports the test metric.
