@@ -507,7 +507,10 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
         t,
     );
     assert_ne!(code, 0);
-    assert!(err.contains("not trained on --task text"), "{err}");
+    assert!(
+        err.contains("not trained on sentence classification"),
+        "{err}"
+    );
     // The RNN's saved run is not an LSTM's.
     let (code, _, err) = run_example(
         "rnn",

@@ -51,7 +51,7 @@ pub fn exit_code<E: std::fmt::Display>(
     match outcome {
         Ok(Ok(())) => std::process::ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", in_flag_terms(&e.to_string()));
             if zoo_train::interrupt::requested() {
                 std::process::ExitCode::from(zoo_train::interrupt::EXIT_STATUS)
             } else {
@@ -64,8 +64,47 @@ pub fn exit_code<E: std::fmt::Display>(
 
 /// Prints `error: {e}` and returns exit status 2 (bad usage).
 pub fn bad_flags(e: impl std::fmt::Display) -> std::process::ExitCode {
-    eprintln!("error: {e}");
+    eprintln!("error: {}", in_flag_terms(&e.to_string()));
     std::process::ExitCode::from(2)
+}
+
+/// A library message in the binaries' terms. The library names settings by their field names
+/// (`batch_size must be at least 1`), and every such setting is the flag of the same name
+/// (`--batch-size`): a message that starts with a lower-case setting word (followed by
+/// ` must`, ` needs`, `:` or a number) gets `--` before it, and every stand-alone snake_case
+/// word becomes its flag. Words inside paths (after `/` or `.`) are left alone.
+pub fn in_flag_terms(message: &str) -> String {
+    let bytes = message.as_bytes();
+    let mut out = String::with_capacity(message.len() + 8);
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || matches!(bytes[i - 1], b' ' | b'(' | b',' | b';');
+        let end = message[i..]
+            .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+            .map_or(bytes.len(), |n| i + n);
+        let word = &message[i..end];
+        let next = &message[end..];
+        let starts_lower = word.starts_with(|c: char| c.is_ascii_lowercase());
+        let snake = starts_lower && word.contains('_') && !word.ends_with('_');
+        let leading = i == 0
+            && starts_lower
+            && (next.starts_with(" must")
+                || next.starts_with(" needs")
+                || next.starts_with(": ")
+                || next.starts_with(" is ")
+                || next.chars().nth(1).is_some_and(|c| c.is_ascii_digit()));
+        let path_like = next.starts_with('/') || next.starts_with('.');
+        if boundary && !word.is_empty() && !path_like && (snake || leading) {
+            out.push_str("--");
+            out.push_str(&word.replace('_', "-"));
+            i = end;
+        } else {
+            let step = message[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&message[i..i + step]);
+            i += step;
+        }
+    }
+    out
 }
 
 /// `--backend` and `--device`.
@@ -487,6 +526,36 @@ pub fn print_run_summary(report: &zoo_train::Report, dir: &std::path::Path) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn library_settings_read_as_flags() {
+        use super::in_flag_terms as f;
+        assert_eq!(
+            f("epochs must be at least 1"),
+            "--epochs must be at least 1"
+        );
+        assert_eq!(
+            f("resume: no checkpoint in runs/a_b"),
+            "--resume: no checkpoint in runs/a_b"
+        );
+        assert_eq!(
+            f("digit 10: the generator knows classes 0 to 9"),
+            "--digit 10: the generator knows classes 0 to 9"
+        );
+        assert_eq!(
+            f("warmup_epochs (3) must be smaller than epochs (2)"),
+            "--warmup-epochs (3) must be smaller than epochs (2)"
+        );
+        assert_eq!(
+            f("train_file and test_file go together"),
+            "--train-file and --test-file go together"
+        );
+        assert_eq!(
+            f("/tmp/my_data.csv: not found"),
+            "/tmp/my_data.csv: not found"
+        );
+        assert_eq!(f("the data is fine"), "the data is fine");
+    }
+
     use super::*;
     use clap::Parser;
 
