@@ -51,10 +51,14 @@ pub fn exit_code<E: std::fmt::Display>(
     match outcome {
         Ok(Ok(())) => std::process::ExitCode::SUCCESS,
         Ok(Err(e)) => {
-            eprintln!("error: {}", in_flag_terms(&e.to_string()));
+            let message = in_flag_terms(&e.to_string());
             if zoo_train::interrupt::requested() {
+                // The library says "resume from it"; in a binary that is the --resume flag.
+                let message = message.replace("(resume from it)", "(rerun with --resume)");
+                eprintln!("error: {message}");
                 std::process::ExitCode::from(zoo_train::interrupt::EXIT_STATUS)
             } else {
+                eprintln!("error: {message}");
                 std::process::ExitCode::FAILURE
             }
         }
@@ -270,7 +274,7 @@ impl TrainArgs {
             c.keep_checkpoints = v;
         }
         c.skip_nonfinite |= self.skip_nonfinite;
-        c.validate()?;
+        c.validate().map_err(|e| in_flag_terms(&e))?;
         Ok(c)
     }
 }

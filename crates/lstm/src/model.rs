@@ -50,8 +50,15 @@ pub struct LstmNetConfig {
 impl LstmNetConfig {
     /// Checks sizes.
     pub fn validate(&self) -> Result<(), String> {
-        if self.input == 0 || self.outputs == 0 || self.hidden == 0 || self.layers == 0 {
-            return Err("input, outputs, hidden and layers must be at least 1".into());
+        for (setting, v) in [
+            ("input", self.input),
+            ("outputs", self.outputs),
+            ("hidden", self.hidden),
+            ("layers", self.layers),
+        ] {
+            if v == 0 {
+                return Err(format!("{setting} must be at least 1"));
+            }
         }
         if self.vocab.is_some_and(|v| v < 2) {
             return Err("a vocabulary needs at least <pad> and <unk>".into());

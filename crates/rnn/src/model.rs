@@ -49,8 +49,14 @@ pub struct RnnNetConfig {
 impl RnnNetConfig {
     /// Checks sizes.
     pub fn validate(&self) -> Result<(), String> {
-        if self.input == 0 || self.outputs == 0 || self.hidden == 0 {
-            return Err("input, outputs and hidden must be at least 1".into());
+        for (setting, v) in [
+            ("input", self.input),
+            ("outputs", self.outputs),
+            ("hidden", self.hidden),
+        ] {
+            if v == 0 {
+                return Err(format!("{setting} must be at least 1"));
+            }
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout must be in [0, 1) (got {})", self.dropout));

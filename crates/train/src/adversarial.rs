@@ -236,10 +236,10 @@ impl OptimSettings {
         }
     }
 
-    fn validate(&self, flag: &str) -> Result<(), String> {
+    fn validate(&self, setting: &str) -> Result<(), String> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(format!(
-                "--{flag} must be a positive finite number (got {})",
+                "{setting} must be a positive finite number (got {})",
                 self.lr
             ));
         }
@@ -307,8 +307,8 @@ impl GanTrainConfig {
         if self.n_critic == 0 {
             return Err("n_critic must be at least 1".into());
         }
-        self.generator.validate("lr-g")?;
-        self.discriminator.validate("lr-d")?;
+        self.generator.validate("lr_g")?;
+        self.discriminator.validate("lr_d")?;
         match self.objective {
             GanObjective::Bce { real_label, .. } if !(0.5..=1.0).contains(&real_label) => {
                 Err(format!("real_label must be in [0.5, 1] (got {real_label})"))
