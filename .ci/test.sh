@@ -66,6 +66,7 @@ COMPARE_OUT="$(mktemp -d)"
 "$COMPARE" --quick --backends wgpu --models mlp --no-pytorch --out "$COMPARE_OUT/wgpu"
 rm -rf "$COMPARE_OUT"
 step "ndarray alone, its products in OpenBLAS (ndarray-blas): the backend tests, and the dispatch tests that need a backend left out"
-cargo test --features ndarray-blas --test backends
-cargo test -p zoo-cli --features ndarray-blas --lib
+# One cargo invocation, so both test binaries share one build of the crates under them.
+cargo test -p burn-zoo-examples -p zoo-cli --features burn-zoo-examples/ndarray-blas,zoo-cli/ndarray-blas \
+  --test backends --lib
 step "done"
