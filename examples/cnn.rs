@@ -12,10 +12,11 @@ use burn::tensor::backend::AutodiffBackend;
 use burn_zoo::cnn::data::load_data;
 use burn_zoo::cnn::infer::{load as load_saved, load_image, top_k};
 use burn_zoo::cnn::train::{run, CnnJob};
+use burn_zoo::cnn::CnnPreset;
 use burn_zoo::data::download::{default_mirror, download_idx_files};
 use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
 use burn_zoo::train::{Dataset, Mode, TrainError};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
 use zoo_cli::cli::{
     bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
@@ -32,8 +33,8 @@ use zoo_cli::cli::{
 )]
 struct Cli {
     /// mnist or fashion-mnist.
-    #[arg(long, value_enum, default_value_t = DatasetArg::Mnist)]
-    dataset: DatasetArg,
+    #[arg(long, value_enum, default_value_t = ImageDatasetKind::Mnist)]
+    dataset: ImageDatasetKind,
     /// Directory with the four IDX files (raw or .gz, standard names).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -42,8 +43,8 @@ struct Cli {
     #[arg(long, conflicts_with = "data")]
     download: bool,
     /// seed (the tutorial's CNN and settings) or strong.
-    #[arg(long, value_enum, default_value_t = Preset::Seed)]
-    preset: Preset,
+    #[arg(long, value_enum, default_value_t = CnnPreset::Seed)]
+    preset: CnnPreset,
     /// Fraction of the training images held out for validation.
     #[arg(long)]
     valid_fraction: Option<f64>,
@@ -65,18 +66,6 @@ struct Cli {
     backend: BackendArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DatasetArg {
-    Mnist,
-    FashionMnist,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Preset {
-    Seed,
-    Strong,
 }
 
 enum Action {
@@ -158,10 +147,10 @@ fn print_top3(probs: &[f32], dataset: ImageDatasetKind, what: &str) -> Result<()
 
 fn build(cli: &Cli) -> Result<CnnJob, String> {
     let mut job = match cli.preset {
-        Preset::Seed => CnnJob::seed(),
-        Preset::Strong => CnnJob::strong(),
+        CnnPreset::Seed => CnnJob::seed(),
+        CnnPreset::Strong => CnnJob::strong(),
     };
-    job.dataset = dataset_kind(cli.dataset);
+    job.dataset = cli.dataset;
     job.data = cli.data.clone();
     job.train_limit = cli.train_limit;
     if cli.train_limit == Some(0) {
@@ -182,7 +171,7 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
 
 /// `--download`: fetches the dataset into burn-dataset's cache before anything else runs.
 fn download(cli: &Cli) -> Result<(), String> {
-    let kind = dataset_kind(cli.dataset);
+    let kind = cli.dataset;
     let cache = dataset_cache(kind)
         .ok_or("--download: no cache folder (neither XDG_CACHE_HOME nor HOME is set)")?;
     let done = download_idx_files(default_mirror(kind), &cache, cli.output.progress())
@@ -194,13 +183,6 @@ fn download(cli: &Cli) -> Result<(), String> {
         done.present.len()
     );
     Ok(())
-}
-
-fn dataset_kind(d: DatasetArg) -> ImageDatasetKind {
-    match d {
-        DatasetArg::Mnist => ImageDatasetKind::Mnist,
-        DatasetArg::FashionMnist => ImageDatasetKind::FashionMnist,
-    }
 }
 
 fn main() -> ExitCode {

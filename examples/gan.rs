@@ -16,7 +16,7 @@ use burn_zoo::gan::train::{quality_table, run, Assets, GanJob, Variant};
 use burn_zoo::gan::Arch;
 use burn_zoo::train::adversarial::{GanObjective, GeneratorLoss};
 use burn_zoo::train::{Mode, OptimizerKind, TrainError};
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
 use zoo_cli::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs};
 
@@ -34,8 +34,8 @@ use zoo_cli::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs
 )]
 struct Cli {
     /// seed, dcgan, wgan, wgan-gp or cgan.
-    #[arg(long, value_enum, default_value_t = VariantArg::Seed)]
-    variant: VariantArg,
+    #[arg(long, value_enum, default_value_t = Variant::Seed)]
+    variant: Variant,
     /// Directory with the four MNIST IDX files (raw or .gz).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -44,7 +44,7 @@ struct Cli {
     train_limit: Option<usize>,
     /// Network family, overriding the variant's: mlp or conv.
     #[arg(long, value_enum)]
-    arch: Option<ArchArg>,
+    arch: Option<Arch>,
     /// DCGAN base width (G: 2w then w channels; D: w then 2w).
     #[arg(long)]
     width: Option<usize>,
@@ -75,7 +75,7 @@ struct Cli {
     /// BCE generator loss: non-saturating (maximise log D(G(z))) or saturating (minimise
     /// log(1 - D(G(z))), for comparison).
     #[arg(long, value_enum)]
-    g_loss: Option<GLossArg>,
+    g_loss: Option<GeneratorLoss>,
     /// Target for real images in the BCE loss: 1, or 0.9 for one-sided label smoothing.
     #[arg(long)]
     real_label: Option<f64>,
@@ -121,27 +121,6 @@ struct Cli {
     backend: BackendArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum VariantArg {
-    Seed,
-    Dcgan,
-    Wgan,
-    WganGp,
-    Cgan,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ArchArg {
-    Mlp,
-    Conv,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum GLossArg {
-    NonSaturating,
-    Saturating,
 }
 
 fn parse_optimizer(s: &str) -> Result<OptimizerKind, String> {
@@ -231,20 +210,11 @@ impl Run for Job {
 }
 
 fn build(cli: &Cli) -> Result<GanJob, String> {
-    let mut job = GanJob::preset(match cli.variant {
-        VariantArg::Seed => Variant::Seed,
-        VariantArg::Dcgan => Variant::Dcgan,
-        VariantArg::Wgan => Variant::Wgan,
-        VariantArg::WganGp => Variant::WganGp,
-        VariantArg::Cgan => Variant::Cgan,
-    });
+    let mut job = GanJob::preset(cli.variant);
     job.data = cli.data.clone();
     job.train_limit = cli.train_limit;
     if let Some(a) = cli.arch {
-        job.model.arch = match a {
-            ArchArg::Mlp => Arch::Mlp,
-            ArchArg::Conv => Arch::Conv,
-        };
+        job.model.arch = a;
     }
     if let Some(w) = cli.width {
         job.model.width = w;
@@ -296,10 +266,7 @@ fn build(cli: &Cli) -> Result<GanJob, String> {
                 return Err("--clip and --gp-lambda apply to --variant wgan / wgan-gp only".into());
             }
             if let Some(l) = cli.g_loss {
-                *generator = match l {
-                    GLossArg::NonSaturating => GeneratorLoss::NonSaturating,
-                    GLossArg::Saturating => GeneratorLoss::Saturating,
-                };
+                *generator = l;
             }
             if let Some(v) = cli.real_label {
                 *real_label = v;

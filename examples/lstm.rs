@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use burn_zoo::kernels::sequence::Pooling;
 use burn_zoo::lstm::model::LstmNetConfig;
 use burn_zoo::train::sequence::SeqJob;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
 use zoo_cli::seq::{build_job, run_example};
 
@@ -46,21 +46,14 @@ struct Cli {
     #[arg(long)]
     forget_bias: Option<f32>,
     /// What the head reads: last (the last step, the seed's), max or mean over the steps.
-    #[arg(long, value_enum, default_value_t = PoolArg::Last)]
-    pooling: PoolArg,
+    #[arg(long, value_enum, default_value_t = Pooling::Last)]
+    pooling: Pooling,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
     backend: BackendArgs,
     #[command(flatten)]
     output: OutputArgs,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum PoolArg {
-    Last,
-    Max,
-    Mean,
 }
 
 fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
@@ -71,11 +64,7 @@ fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
             .with_bidirectional(cli.bidirectional)
             .with_dropout(cli.dropout)
             .with_forget_bias(cli.forget_bias)
-            .with_pooling(match cli.pooling {
-                PoolArg::Last => Pooling::Last,
-                PoolArg::Max => Pooling::Max,
-                PoolArg::Mean => Pooling::Mean,
-            })
+            .with_pooling(cli.pooling)
     })
 }
 

@@ -53,14 +53,14 @@ struct Cli {
     #[arg(long, value_delimiter = ',', default_value = "16")]
     hidden: Vec<usize>,
     /// Hidden activation.
-    #[arg(long, value_enum, default_value_t = Act::Relu)]
-    activation: Act,
+    #[arg(long, value_enum, default_value_t = MlpActivation::Relu)]
+    activation: MlpActivation,
     /// Dropout probability after each hidden layer.
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
     /// Weight initialisation.
-    #[arg(long, value_enum, default_value_t = Init::Default)]
-    init: Init,
+    #[arg(long, value_enum, default_value_t = MlpInit::Default)]
+    init: MlpInit,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
@@ -73,20 +73,6 @@ struct Cli {
 enum Task {
     Classification,
     Regression,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Act {
-    Relu,
-    Sigmoid,
-    Tanh,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Init {
-    Default,
-    Xavier,
-    He,
 }
 
 struct Job {
@@ -147,16 +133,8 @@ fn build(cli: &Cli) -> Result<MlpJob, String> {
         .model
         .with_hidden(cli.hidden.clone())
         .with_dropout(cli.dropout)
-        .with_activation(match cli.activation {
-            Act::Relu => MlpActivation::Relu,
-            Act::Sigmoid => MlpActivation::Sigmoid,
-            Act::Tanh => MlpActivation::Tanh,
-        })
-        .with_init(match cli.init {
-            Init::Default => MlpInit::Default,
-            Init::Xavier => MlpInit::Xavier,
-            Init::He => MlpInit::He,
-        });
+        .with_activation(cli.activation)
+        .with_init(cli.init);
     job.model.validate()?;
     job.train = cli.train.apply(job.train)?;
     Ok(job)

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use burn_zoo::rnn::{CellKind, RnnNetConfig};
 use burn_zoo::train::sequence::SeqJob;
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
 use zoo_cli::seq::{build_job, run_example};
 
@@ -32,8 +32,8 @@ struct Cli {
     #[arg(long, default_value_t = 32)]
     hidden: usize,
     /// Recurrent cell: tanh (the seed's), relu or gru.
-    #[arg(long, value_enum, default_value_t = Cell::Tanh)]
-    cell: Cell,
+    #[arg(long, value_enum, default_value_t = CellKind::Tanh)]
+    cell: CellKind,
     /// Dropout on the features the head reads (text: also on the embeddings).
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
@@ -45,22 +45,11 @@ struct Cli {
     output: OutputArgs,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum Cell {
-    Tanh,
-    Relu,
-    Gru,
-}
-
 fn build(cli: &Cli) -> Result<SeqJob<RnnNetConfig>, String> {
     build_job(&cli.task, &cli.train, |input, outputs| {
         RnnNetConfig::new(input, outputs)
             .with_hidden(cli.hidden)
-            .with_cell(match cli.cell {
-                Cell::Tanh => CellKind::Tanh,
-                Cell::Relu => CellKind::Relu,
-                Cell::Gru => CellKind::Gru,
-            })
+            .with_cell(cli.cell)
             .with_dropout(cli.dropout)
     })
 }

@@ -357,14 +357,21 @@ mod tests {
         }
     }
 
+    /// A backend left out of the build names its cargo feature: the error itself in every
+    /// build, and `dispatch` for the backends this build left out (tests/cli.rs checks the
+    /// binaries built without wgpu and tch).
     #[test]
     fn missing_backend_names_its_feature() {
         for kind in BackendKind::ALL {
+            let err = BackendError::NotCompiled { backend: kind }.to_string();
+            assert!(
+                err.starts_with(&format!("--backend {kind}: "))
+                    && err.contains(&format!("--features {kind}")),
+                "{err}"
+            );
             if !kind.compiled() {
-                let err = dispatch(kind, DeviceSpec::Default, Name)
-                    .unwrap_err()
-                    .to_string();
-                assert!(err.contains(&format!("--features {kind}")), "{err}");
+                let err = dispatch(kind, DeviceSpec::Default, Name).unwrap_err();
+                assert!(matches!(err, BackendError::NotCompiled { backend } if backend == kind));
             }
         }
     }

@@ -619,4 +619,31 @@ mod tests {
             assert!(e.starts_with(flag), "{flag}={value}: {e}");
         }
     }
+
+    /// The model crates' enums are the flags' values (their `cli` feature), and a value a run
+    /// saves in config.json or report.json is the one its flag takes.
+    #[test]
+    fn flag_values_are_the_names_saved_files_use() {
+        use clap::ValueEnum;
+        fn same<T: ValueEnum + serde::Serialize>(want: &[&str]) {
+            let names: Vec<String> = T::value_variants()
+                .iter()
+                .map(|v| {
+                    let flag = v.to_possible_value().unwrap().get_name().to_string();
+                    assert_eq!(serde_json::to_value(v).unwrap(), flag.as_str());
+                    flag
+                })
+                .collect();
+            assert_eq!(names, want);
+        }
+        same::<zoo_gan::train::Variant>(&["seed", "dcgan", "wgan", "wgan-gp", "cgan"]);
+        same::<burn_zoo::kernels::sequence::Pooling>(&["last", "max", "mean"]);
+        same::<zoo_train::adversarial::GeneratorLoss>(&["non-saturating", "saturating"]);
+        same::<zoo_data::images::ImageDatasetKind>(&["mnist", "fashion-mnist"]);
+        let cells: Vec<_> = zoo_rnn::CellKind::value_variants()
+            .iter()
+            .map(|v| v.to_possible_value().unwrap().get_name().to_string())
+            .collect();
+        assert_eq!(cells, ["tanh", "relu", "gru"]);
+    }
 }

@@ -11,6 +11,7 @@ use zoo_kernels::conv::{batch_norm_nhwc, conv2d_nhwc, ConvPath};
 
 /// Architecture presets.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum CnnPreset {
     /// The tutorial's network, exactly.
     Seed,

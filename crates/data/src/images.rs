@@ -23,6 +23,7 @@ pub const FILES: [&str; 4] = [
 /// Which image dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum ImageDatasetKind {
     /// Handwritten digits.
     Mnist,

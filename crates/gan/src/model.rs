@@ -20,6 +20,7 @@ use zoo_train::adversarial::{ImageCritic, ImageGenerator, PenalizedCritic};
 
 /// Network family.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Arch {
     /// The seed's fully connected networks.
     Mlp,

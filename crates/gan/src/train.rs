@@ -25,6 +25,7 @@ use crate::{Arch, GanConfig, Generator};
 /// The four variants (presets of architecture, objective and optimisers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Variant {
     /// The tutorial's fully connected GAN.
     Seed,

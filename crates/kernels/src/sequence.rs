@@ -57,6 +57,7 @@ pub fn last_valid_step<B: Backend>(
 /// How a sequence of per-step outputs becomes one feature vector.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Pooling {
     /// The last real step's output (the seed's choice).
     #[default]

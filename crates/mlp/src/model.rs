@@ -9,6 +9,7 @@ use burn::tensor::{backend::Backend, Tensor};
 
 /// Hidden-layer non-linearity.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum MlpActivation {
     /// max(0, x)
     Relu,
@@ -20,6 +21,7 @@ pub enum MlpActivation {
 
 /// Weight initialisation.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum MlpInit {
     /// PyTorch's `nn.Linear` default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
     Default,

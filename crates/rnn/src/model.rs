@@ -16,6 +16,7 @@ use crate::fused;
 
 /// The recurrent cell.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum CellKind {
     /// `h_t = tanh(W x_t + U h_{t-1} + b)`, the seed's.
     Tanh,

@@ -100,6 +100,7 @@ where
 /// The generator's loss in a BCE GAN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum GeneratorLoss {
     /// Maximise `log D(G(z))`: strong gradients early on (Goodfellow et al.'s recommended form).
     NonSaturating,

@@ -283,6 +283,80 @@ mod tests {
         }
     }
 
+    /// burn-zoo: the products against an f64 loop, on shapes small and large enough for each
+    /// path (matrixmultiply, or OpenBLAS with `blas-openblas-system`), batched, broadcast and
+    /// with a transposed right-hand side. CI runs this with and without BLAS.
+    #[test]
+    fn products_equal_an_f64_loop() {
+        use ndarray::{ArcArray, IxDyn};
+        let mut state = 0x2545_f491_u32;
+        let mut values = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    (state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+                })
+                .collect()
+        };
+        let cases: [(&[usize], &[usize], bool); 6] = [
+            (&[3, 5], &[5, 7], false),
+            (&[70, 65], &[65, 80], false),
+            (&[70, 65], &[65, 80], true),
+            (&[2, 3, 40, 50], &[2, 3, 50, 60], false),
+            (&[1, 40, 50], &[4, 50, 60], false),
+            (&[4, 33, 129], &[1, 129, 17], true),
+        ];
+        for (ls, rs, transposed) in cases {
+            let (m, k, n) = (ls[ls.len() - 2], ls[ls.len() - 1], rs[rs.len() - 1]);
+            let a = values(ls.iter().product());
+            let b = values(rs.iter().product());
+            let lhs = ArcArray::from_shape_vec(IxDyn(ls), a.clone()).unwrap();
+            // A transposed right-hand side: the same values, stored column-major.
+            let rhs = if transposed {
+                let mut stored = rs.to_vec();
+                let d = stored.len();
+                stored.swap(d - 1, d - 2);
+                let batch = b.len() / (k * n);
+                let mut col_major = vec![0.0; b.len()];
+                for t in 0..batch {
+                    for i in 0..k {
+                        for j in 0..n {
+                            col_major[t * k * n + j * k + i] = b[t * k * n + i * n + j];
+                        }
+                    }
+                }
+                let mut axes: Vec<usize> = (0..d).collect();
+                axes.swap(d - 1, d - 2);
+                ArcArray::from_shape_vec(IxDyn(&stored), col_major)
+                    .unwrap()
+                    .permuted_axes(IxDyn(&axes))
+            } else {
+                ArcArray::from_shape_vec(IxDyn(rs), b.clone()).unwrap()
+            };
+            let out = matmul::<f32>(lhs, rhs);
+            let batches = out.len() / (m * n);
+            let (lb, rb) = (a.len() / (m * k), b.len() / (k * n));
+            let got: Vec<f32> = out.iter().copied().collect();
+            for t in 0..batches {
+                let (tl, tr) = (if lb == 1 { 0 } else { t }, if rb == 1 { 0 } else { t });
+                for i in 0..m {
+                    for j in 0..n {
+                        let want: f64 = (0..k)
+                            .map(|p| {
+                                a[tl * m * k + i * k + p] as f64 * b[tr * k * n + p * n + j] as f64
+                            })
+                            .sum();
+                        let g = got[t * m * n + i * n + j] as f64;
+                        assert!(
+                            (g - want).abs() < 1e-4 * (k as f64).sqrt(),
+                            "{ls:?} x {rs:?} (transposed {transposed}) at [{t}, {i}, {j}]: {g} vs {want}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn test_output_shape() {
         // plain matrix multiply
