@@ -23,11 +23,13 @@ use std::any::{Any, TypeId};
 use burn::tensor::backend::Backend;
 
 /// Whether `A` and `B` are the same type.
+#[cfg_attr(not(any(feature = "ndarray", feature = "tch")), allow(dead_code))]
 pub(crate) fn same_type<A: 'static, B: 'static>() -> bool {
     TypeId::of::<A>() == TypeId::of::<B>()
 }
 
 /// `value` as a `U` when `T` is `U`, else `value` back.
+#[cfg_attr(not(any(feature = "ndarray", feature = "tch")), allow(dead_code))]
 pub(crate) fn cast<T: 'static, U: 'static>(value: T) -> Result<U, T> {
     let mut slot = Some(value);
     match (&mut slot as &mut dyn Any).downcast_mut::<Option<U>>() {
@@ -37,6 +39,7 @@ pub(crate) fn cast<T: 'static, U: 'static>(value: T) -> Result<U, T> {
 }
 
 /// [`cast`] where `T` is known to be `U` (checked with [`same_type`] just before).
+#[cfg_attr(not(any(feature = "ndarray", feature = "tch")), allow(dead_code))]
 pub(crate) fn cast_checked<T: 'static, U: 'static>(value: T) -> U {
     match cast::<T, U>(value) {
         Ok(u) => u,
