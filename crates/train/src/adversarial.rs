@@ -6,7 +6,7 @@
 //! Discriminators return logits; the sigmoid of a BCE discriminator is folded into the loss as
 //! `log σ(x)` (the same function as `Sigmoid` + `BCELoss`, computed without overflow).
 
-use std::time::Instant;
+use std::path::Path;
 
 use burn::backend::Autodiff;
 use burn::module::{AutodiffModule, Module, ModuleMapper, Param};
@@ -14,7 +14,6 @@ use burn::optim::GradientsParams;
 use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData};
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -22,16 +21,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{write_json, ArtifactDir};
 use crate::checkpoint::{
-    module_from_bytes, module_to_bytes, pack_records, read_resume_checkpoint, save_model,
-    unpack_records, write_epoch_checkpoint, ModelId,
+    module_from_bytes, module_to_bytes, pack_records, save_model, unpack_records, ModelId,
 };
 use crate::config::{OptimizerKind, TrainConfig};
-use crate::interrupt;
+use crate::driver::{
+    drive, Batching, DriveSpec, EpochJob, LoopState, NoExtra, Partial, StepOutcome,
+};
 use crate::optim::ZooOptimizer;
 use crate::plot::{image_grid, Tile};
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::ProgressMode;
 use crate::report::{Environment, RunInfo, RunStatus};
-use crate::train::{derive_seed, step_stream, to_vec_f32};
+use crate::train::{derive_seed, to_vec_f32};
 use crate::train_error::TrainError;
 use zoo_data::data::Dataset;
 use zoo_data::images::ImageDataset;
@@ -417,34 +417,19 @@ pub struct GanTrained<G, D> {
     pub report: GanReport,
 }
 
+/// The running sums of an adversarial epoch.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct GanLoopState {
-    epoch: usize,
-    history: Vec<GanEpochRecord>,
-    wall_time_secs: f64,
-    /// The epoch in progress when a stop was asked for (`None` at epoch boundaries).
-    #[serde(default)]
-    partial: Option<GanPartialEpoch>,
-    /// Network updates skipped for a non-finite loss (`--skip-nonfinite`), all epochs.
-    #[serde(default)]
-    skipped_nonfinite: usize,
-}
-
-/// How far an interrupted epoch got, so a resumed run finishes it exactly as an
-/// uninterrupted one would.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct GanPartialEpoch {
-    /// Batches done.
-    steps: usize,
+#[serde(default)]
+struct GanSums {
     /// Running sums of D loss, D(x), D(G(z)) and G loss.
     sums: [f64; 4],
     d_steps: usize,
     g_steps: usize,
-    /// Seconds of training spent on the epoch so far.
-    train_seconds: f64,
     /// Position of the epoch's noise and label stream (ChaCha words).
     rng_word_pos: u64,
 }
+
+type GanState = LoopState<GanSums, GanEpochRecord, NoExtra>;
 
 /// Clamps every trainable parameter of `module` to `[-clip, clip]` (batch-norm running
 /// statistics are state, not parameters, and are left alone).
@@ -538,6 +523,333 @@ pub fn write_grid(
     image_grid(path, title, &tiles, (h, w), 8, 3)
 }
 
+/// The adversarial [`EpochJob`]: two networks, two optimisers, the epoch's noise stream.
+struct Adversarial<'a, B: AutodiffBackend, G: AutodiffModule<B>, D: AutodiffModule<B>> {
+    /// Both always `Some` between steps (taken only to hand them to their optimisers).
+    g: Option<G>,
+    d: Option<D>,
+    opt_g: ZooOptimizer<G, B>,
+    opt_d: ZooOptimizer<D, B>,
+    data: &'a ImageDataset,
+    spec: &'a GanSpec<'a>,
+    /// The epoch's noise and label stream.
+    rng: ChaCha8Rng,
+    latent: usize,
+    classes: usize,
+    grid_z: Vec<f32>,
+    grid_labels: Vec<usize>,
+    params: (usize, usize),
+    device: B::Device,
+}
+
+const IN_PLACE: &str = "the networks are in place between steps";
+
+impl<B, G, D> Adversarial<'_, B, G, D>
+where
+    B: AutodiffBackend,
+    G: AutodiffModule<B> + ImageGenerator<B>,
+    G::InnerModule: ImageGenerator<B::InnerBackend>,
+    D: AutodiffModule<B>,
+{
+    fn g(&self) -> &G {
+        self.g.as_ref().expect(IN_PLACE)
+    }
+
+    fn d(&self) -> &D {
+        self.d.as_ref().expect(IN_PLACE)
+    }
+
+    /// Draws the fixed-noise grid into `path`.
+    fn grid(&self, path: &std::path::Path, title: &str) -> Result<(), TrainError> {
+        let (px, dims) = generate_pixels(
+            &self.g().valid(),
+            &self.grid_z,
+            &self.grid_labels,
+            &self.device,
+        )?;
+        write_grid(
+            path,
+            title,
+            &px,
+            dims,
+            (self.classes > 0).then_some(&self.grid_labels[..]),
+        )
+    }
+
+    fn one_hot(&self, labels: &[usize]) -> Option<Tensor<B, 2>> {
+        (self.classes > 0).then(|| one_hot::<B>(labels, self.classes, &self.device))
+    }
+
+    fn random_labels(&mut self, n: usize) -> Vec<usize> {
+        let classes = self.classes.max(1);
+        (0..n).map(|_| self.rng.random_range(0..classes)).collect()
+    }
+}
+
+impl<B, G, D> EpochJob<B> for Adversarial<'_, B, G, D>
+where
+    B: AutodiffBackend,
+    G: AutodiffModule<B> + ImageGenerator<B>,
+    G::InnerModule: ImageGenerator<B::InnerBackend>,
+    D: AutodiffModule<B> + PenalizedCritic<B>,
+{
+    type Sums = GanSums;
+    type Record = GanEpochRecord;
+    type Extra = NoExtra;
+    type Report = GanReport;
+
+    fn epochs(&self) -> usize {
+        self.spec.cfg.epochs
+    }
+
+    fn seed(&self) -> u64 {
+        self.spec.cfg.seed
+    }
+
+    fn keep_checkpoints(&self) -> usize {
+        self.spec.cfg.keep_checkpoints
+    }
+
+    fn batching(&self) -> Batching {
+        Batching {
+            samples: self.data.len(),
+            batch_size: self.spec.cfg.batch_size,
+            drop_last: true,
+        }
+    }
+
+    fn restore(
+        &mut self,
+        (models, optims): (Vec<u8>, Vec<u8>),
+        _: &GanState,
+        path: &Path,
+    ) -> Result<(), TrainError> {
+        let names = ["generator", "discriminator"];
+        let mut models = unpack_records(&models, &names, path)?.into_iter();
+        let mut optims = unpack_records(&optims, &names, path)?.into_iter();
+        let next = |it: &mut std::vec::IntoIter<Vec<u8>>| it.next().unwrap_or_default();
+        let (g, d) = (
+            self.g.take().expect(IN_PLACE),
+            self.d.take().expect(IN_PLACE),
+        );
+        self.g = Some(module_from_bytes::<B, G>(
+            g,
+            next(&mut models),
+            &self.device,
+            path,
+        )?);
+        self.d = Some(module_from_bytes::<B, D>(
+            d,
+            next(&mut models),
+            &self.device,
+            path,
+        )?);
+        let bad = |reason| TrainError::Checkpoint {
+            path: path.into(),
+            reason,
+        };
+        let cfg = self.spec.cfg;
+        self.opt_g = std::mem::replace(
+            &mut self.opt_g,
+            ZooOptimizer::new(&cfg.generator.train_config()),
+        )
+        .load_bytes(next(&mut optims), &self.device)
+        .map_err(bad)?;
+        self.opt_d = std::mem::replace(
+            &mut self.opt_d,
+            ZooOptimizer::new(&cfg.discriminator.train_config()),
+        )
+        .load_bytes(next(&mut optims), &self.device)
+        .map_err(bad)?;
+        Ok(())
+    }
+
+    fn records(&self) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
+        Ok((
+            pack_records(&[
+                &module_to_bytes::<B, G>(self.g().clone())?,
+                &module_to_bytes::<B, D>(self.d().clone())?,
+            ]),
+            pack_records(&[
+                &self.opt_g.to_bytes().map_err(TrainError::Backend)?,
+                &self.opt_d.to_bytes().map_err(TrainError::Backend)?,
+            ]),
+        ))
+    }
+
+    fn begin_epoch(&mut self, epoch: usize, partial: &Partial<GanSums>) {
+        self.rng =
+            ChaCha8Rng::seed_from_u64(derive_seed(self.spec.cfg.seed, 2 << 32 | epoch as u64));
+        self.rng.set_word_pos(partial.sums.rng_word_pos as u128);
+    }
+
+    /// One discriminator step on the real images `idx`, and every `n_critic`-th step one
+    /// generator step.
+    fn step(
+        &mut self,
+        _epoch: usize,
+        step: usize,
+        idx: &[usize],
+        part: &mut GanSums,
+        skipped: &mut usize,
+    ) -> Result<StepOutcome, TrainError> {
+        let cfg = self.spec.cfg;
+        let device = self.device.clone();
+        let b = idx.len();
+        // Discriminator / critic step.
+        let real = self.data.inputs::<B>(idx, &device);
+        let real_labels: Vec<usize> = idx.iter().map(|&i| self.data.label(i)).collect();
+        let cond_real = self.one_hot(&real_labels);
+        let fake_labels = self.random_labels(b);
+        let cond_fake = self.one_hot(&fake_labels);
+        let z = latent_noise::<B>(&mut self.rng, b, self.latent, &device);
+        let fake = self.g().generate(z, cond_fake.clone()).detach();
+        let real_out = self.d().logits(real.clone(), cond_real.clone());
+        let fake_out = self.d().logits(fake.clone(), cond_fake);
+        let mut d_loss = cfg
+            .objective
+            .discriminator_loss(real_out.clone(), fake_out.clone());
+        if let GanObjective::WassersteinGp { lambda } = cfg.objective {
+            // Interpolates keep the real images' labels.
+            let eps: Vec<f32> = (0..b).map(|_| self.rng.random::<f32>()).collect();
+            let eps = Tensor::<B, 4>::from_data(TensorData::new(eps, [b, 1, 1, 1]), &device);
+            d_loss = d_loss
+                + self
+                    .d()
+                    .gradient_penalty(real, fake, cond_real, eps)?
+                    .mul_scalar(lambda);
+        }
+        let stats = to_vec_f32(Tensor::cat(
+            vec![
+                d_loss.clone().detach().inner(),
+                cfg.objective.output_mean(real_out.detach()).inner(),
+                cfg.objective.output_mean(fake_out.detach()).inner(),
+            ],
+            0,
+        ))?;
+        if stats[0].is_finite() {
+            for (sum, stat) in part.sums.iter_mut().zip(&stats) {
+                *sum += *stat as f64;
+            }
+            let grads = GradientsParams::from_grads(d_loss.backward(), self.d());
+            let mut d =
+                self.opt_d
+                    .step(cfg.discriminator.lr, self.d.take().expect(IN_PLACE), grads);
+            if let GanObjective::Wasserstein { clip } = cfg.objective {
+                d = clip_weights(d, clip);
+            }
+            self.d = Some(d);
+            part.d_steps += 1;
+        } else if cfg.skip_nonfinite {
+            *skipped += 1;
+        } else {
+            return Ok(StepOutcome::Diverged(stats[0] as f64));
+        }
+
+        // Generator step.
+        let mut shown = stats[0] as f64;
+        if (step + 1).is_multiple_of(cfg.n_critic) {
+            let labels = self.random_labels(b);
+            let cond = self.one_hot(&labels);
+            let z = latent_noise::<B>(&mut self.rng, b, self.latent, &device);
+            // The generator's loss needs the gradient at the discriminator's input, not at
+            // its weights (which this step does not update): a copy with untracked weights
+            // skips their products, about a tenth of the seed GAN's step. The generator's
+            // gradients are the same bits either way.
+            let critic = self.d().clone().no_grad();
+            let g_loss = cfg
+                .objective
+                .generator_loss(critic.logits(self.g().generate(z, cond.clone()), cond));
+            let value = to_vec_f32(g_loss.clone().detach().inner())?[0];
+            if value.is_finite() {
+                part.sums[3] += value as f64;
+                shown = value as f64;
+                let grads = GradientsParams::from_grads(g_loss.backward(), self.g());
+                let g = self.g.take().expect(IN_PLACE);
+                self.g = Some(self.opt_g.step(cfg.generator.lr, g, grads));
+                part.g_steps += 1;
+            } else if cfg.skip_nonfinite {
+                *skipped += 1;
+            } else {
+                return Ok(StepOutcome::Diverged(value as f64));
+            }
+        }
+        Ok(StepOutcome::Done(shown))
+    }
+
+    fn updates(&self, sums: &GanSums) -> usize {
+        sums.d_steps
+    }
+
+    fn pause(&mut self, sums: &mut GanSums) {
+        sums.rng_word_pos = u64::try_from(self.rng.get_word_pos()).unwrap_or(u64::MAX);
+    }
+
+    fn end_epoch(
+        &mut self,
+        epoch: usize,
+        partial: Partial<GanSums>,
+        _: &mut NoExtra,
+    ) -> Result<(GanEpochRecord, Option<String>), TrainError> {
+        let Partial {
+            train_seconds,
+            sums:
+                GanSums {
+                    sums,
+                    d_steps,
+                    g_steps,
+                    ..
+                },
+            ..
+        } = partial;
+        let record = GanEpochRecord {
+            epoch,
+            d_loss: sums[0] / d_steps.max(1) as f64,
+            g_loss: sums[3] / g_steps.max(1) as f64,
+            d_real: sums[1] / d_steps.max(1) as f64,
+            d_fake: sums[2] / d_steps.max(1) as f64,
+            d_steps,
+            g_steps,
+            train_seconds,
+            samples_per_sec: (d_steps * self.spec.cfg.batch_size) as f64 / train_seconds.max(1e-9),
+        };
+        Ok((record, None))
+    }
+
+    fn epoch_line(&self, r: &GanEpochRecord, epochs: usize) -> String {
+        epoch_line(r, epochs)
+    }
+
+    fn epoch_files(&self, dir: &ArtifactDir, epoch: usize) -> Result<(), TrainError> {
+        self.grid(
+            &dir.path(&format!("grid_epoch_{epoch:03}.png")),
+            &format!("epoch {epoch} (fixed noise)"),
+        )
+    }
+
+    fn report(&self, state: &GanState, status: RunStatus) -> GanReport {
+        let (cfg, spec) = (self.spec.cfg, self.spec);
+        GanReport {
+            info: spec.info.clone(),
+            seed: cfg.seed,
+            status,
+            epochs: cfg.epochs,
+            epochs_completed: state.epoch,
+            generator_params: self.params.0,
+            discriminator_params: self.params.1,
+            train_samples: self.data.len(),
+            history: state.history.clone(),
+            skipped_nonfinite: state.skipped_nonfinite,
+            quality: None,
+            train_samples_per_sec: state.samples_per_sec(|e| (e.samples_per_sec, e.train_seconds)),
+            wall_time_secs: state.wall_time_secs,
+            config: spec.config.clone(),
+            environment: Environment::current(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// Trains `generator` against `discriminator` on the real images of `data` (normalised to
 /// `[-1, 1]`; its labels condition a conditional pair). Each step takes a batch of real images
 /// for one discriminator step; every `n_critic`-th step is followed by one generator step.
@@ -568,288 +880,47 @@ where
         )));
     }
     let (latent, classes) = (generator.latent_dim(), generator.classes());
-    let steps = n / cfg.batch_size;
-    let mut g = generator;
-    let mut d = discriminator;
-    let mut opt_g = ZooOptimizer::<G, B>::new(&cfg.generator.train_config());
-    let mut opt_d = ZooOptimizer::<D, B>::new(&cfg.discriminator.train_config());
-    let mut state = GanLoopState::default();
-    let (g_name, d_name) = ("generator", "discriminator");
-
-    if spec.resume {
-        let (ck, loaded, path) = read_resume_checkpoint(spec.artifacts, &spec.model_id)?;
-        state = loaded;
-        let mut models = unpack_records(&ck.model, &[g_name, d_name], &path)?.into_iter();
-        let mut optims = unpack_records(&ck.optimizer, &[g_name, d_name], &path)?.into_iter();
-        let next = |it: &mut std::vec::IntoIter<Vec<u8>>| it.next().unwrap_or_default();
-        g = module_from_bytes::<B, G>(g, next(&mut models), device, &path)?;
-        d = module_from_bytes::<B, D>(d, next(&mut models), device, &path)?;
-        let bad = |reason| TrainError::Checkpoint {
-            path: path.clone(),
-            reason,
-        };
-        opt_g = opt_g.load_bytes(next(&mut optims), device).map_err(bad)?;
-        opt_d = opt_d.load_bytes(next(&mut optims), device).map_err(bad)?;
-    }
-
-    let (g_params, d_params) = (g.num_params(), d.num_params());
-    let mut progress = Progress::new(spec.progress, cfg.epochs);
-    if spec.resume {
-        progress.note(&match &state.partial {
-            Some(p) => format!(
-                "resuming epoch {} of {} at step {} of {steps}",
-                state.epoch + 1,
-                cfg.epochs,
-                p.steps + 1
-            ),
-            None => format!("resuming after epoch {} of {}", state.epoch, cfg.epochs),
-        });
-    }
     let (grid_z, grid_labels) = fixed_grid_inputs(cfg.seed, latent, classes);
-    let (clip, penalty) = match cfg.objective {
-        GanObjective::Wasserstein { clip } => (Some(clip), None),
-        GanObjective::WassersteinGp { lambda } => (None, Some(lambda)),
-        GanObjective::Bce { .. } => (None, None),
+    let mut job = Adversarial {
+        params: (generator.num_params(), discriminator.num_params()),
+        g: Some(generator),
+        d: Some(discriminator),
+        opt_g: ZooOptimizer::<G, B>::new(&cfg.generator.train_config()),
+        opt_d: ZooOptimizer::<D, B>::new(&cfg.discriminator.train_config()),
+        data,
+        spec: &spec,
+        rng: ChaCha8Rng::seed_from_u64(0),
+        latent,
+        classes,
+        grid_z,
+        grid_labels,
+        device: device.clone(),
     };
-    let session_start = Instant::now();
-    let wall_before = state.wall_time_secs;
-    let report_of = |state: &GanLoopState, status: RunStatus| {
-        let (samples, secs) = state.history.iter().fold((0.0, 0.0), |(s, t), e| {
-            (s + e.samples_per_sec * e.train_seconds, t + e.train_seconds)
-        });
-        GanReport {
-            info: spec.info.clone(),
-            seed: cfg.seed,
-            status,
-            epochs: cfg.epochs,
-            epochs_completed: state.epoch,
-            generator_params: g_params,
-            discriminator_params: d_params,
-            train_samples: n,
-            history: state.history.clone(),
-            skipped_nonfinite: state.skipped_nonfinite,
-            quality: None,
-            train_samples_per_sec: if secs > 0.0 { samples / secs } else { 0.0 },
-            wall_time_secs: state.wall_time_secs,
-            config: spec.config.clone(),
-            environment: Environment::current(),
-            extra: Default::default(),
-        }
+    let drive_spec = DriveSpec {
+        model_id: &spec.model_id,
+        artifacts: spec.artifacts,
+        resume: spec.resume,
+        progress: spec.progress,
     };
-    let labels_of = |idx: &[usize]| -> Vec<usize> { idx.iter().map(|&i| data.label(i)).collect() };
-
-    let save_checkpoint = |g: &G,
-                           d: &D,
-                           opt_g: &ZooOptimizer<G, B>,
-                           opt_d: &ZooOptimizer<D, B>,
-                           state: &GanLoopState,
-                           epoch: usize,
-                           dir: &ArtifactDir|
-     -> Result<std::path::PathBuf, TrainError> {
-        let records = (
-            pack_records(&[
-                &module_to_bytes::<B, G>(g.clone())?,
-                &module_to_bytes::<B, D>(d.clone())?,
-            ]),
-            pack_records(&[
-                &opt_g.to_bytes().map_err(TrainError::Backend)?,
-                &opt_d.to_bytes().map_err(TrainError::Backend)?,
-            ]),
-        );
-        write_epoch_checkpoint(
-            dir,
-            &spec.model_id,
-            epoch,
-            state,
-            records,
-            cfg.keep_checkpoints,
-        )
-    };
-
-    while state.epoch < cfg.epochs {
-        let epoch = state.epoch + 1;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
-            cfg.seed,
-            1 << 32 | epoch as u64,
-        )));
-        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(cfg.seed, 2 << 32 | epoch as u64));
-        let mut part = state.partial.take().unwrap_or_default();
-        rng.set_word_pos(part.rng_word_pos as u128);
-        progress.start_epoch(epoch, cfg.epochs, steps);
-        let t0 = Instant::now();
-        let diverged = |state: &GanLoopState, loss: f32, step: usize| {
-            if let Some(dir) = spec.artifacts {
-                let mut state = state.clone();
-                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-                write_json(&dir.report(), &report_of(&state, RunStatus::Diverged))?;
-            }
-            Err(TrainError::NonFinite {
-                loss: loss as f64,
-                epoch,
-                step,
-                last_checkpoint: spec
-                    .artifacts
-                    .and_then(|a| a.checkpoints().ok()?.pop().map(|c| c.1)),
-            })
-        };
-        for (step, idx) in order
-            .chunks_exact(cfg.batch_size)
-            .enumerate()
-            .skip(part.steps)
-        {
-            B::seed(device, derive_seed(cfg.seed, step_stream(epoch, step)));
-            let b = idx.len();
-            // Discriminator / critic step.
-            let real = data.inputs::<B>(idx, device);
-            let cond_real = (classes > 0).then(|| one_hot::<B>(&labels_of(idx), classes, device));
-            let fake_labels: Vec<usize> = (0..b)
-                .map(|_| rng.random_range(0..classes.max(1)))
-                .collect();
-            let cond_fake = (classes > 0).then(|| one_hot::<B>(&fake_labels, classes, device));
-            let z = latent_noise::<B>(&mut rng, b, latent, device);
-            let fake = g.generate(z, cond_fake.clone()).detach();
-            let real_out = d.logits(real.clone(), cond_real.clone());
-            let fake_out = d.logits(fake.clone(), cond_fake);
-            let mut d_loss = cfg
-                .objective
-                .discriminator_loss(real_out.clone(), fake_out.clone());
-            if let Some(lambda) = penalty {
-                // Interpolates keep the real images' labels.
-                let eps: Vec<f32> = (0..b).map(|_| rng.random::<f32>()).collect();
-                let eps = Tensor::<B, 4>::from_data(TensorData::new(eps, [b, 1, 1, 1]), device);
-                d_loss = d_loss
-                    + d.gradient_penalty(real, fake, cond_real, eps)?
-                        .mul_scalar(lambda);
-            }
-            let stats = to_vec_f32(Tensor::cat(
-                vec![
-                    d_loss.clone().detach().inner(),
-                    cfg.objective.output_mean(real_out.detach()).inner(),
-                    cfg.objective.output_mean(fake_out.detach()).inner(),
-                ],
-                0,
-            ))?;
-            part.steps = step + 1;
-            if stats[0].is_finite() {
-                for (sum, stat) in part.sums.iter_mut().zip(&stats) {
-                    *sum += *stat as f64;
-                }
-                let grads = GradientsParams::from_grads(d_loss.backward(), &d);
-                d = opt_d.step(cfg.discriminator.lr, d, grads);
-                if let Some(c) = clip {
-                    d = clip_weights(d, c);
-                }
-                part.d_steps += 1;
-            } else if cfg.skip_nonfinite {
-                state.skipped_nonfinite += 1;
-            } else {
-                return diverged(&state, stats[0], step + 1);
-            }
-
-            // Generator step.
-            let mut shown = stats[0] as f64;
-            if (step + 1) % cfg.n_critic == 0 {
-                let labels: Vec<usize> = (0..b)
-                    .map(|_| rng.random_range(0..classes.max(1)))
-                    .collect();
-                let cond = (classes > 0).then(|| one_hot::<B>(&labels, classes, device));
-                let z = latent_noise::<B>(&mut rng, b, latent, device);
-                // The generator's loss needs the gradient at the discriminator's input, not
-                // at its weights (which this step does not update): a copy with untracked
-                // weights skips their products, about a tenth of the seed GAN's step. The
-                // generator's gradients are the same bits either way.
-                let critic = d.clone().no_grad();
-                let g_loss = cfg
-                    .objective
-                    .generator_loss(critic.logits(g.generate(z, cond.clone()), cond));
-                let value = to_vec_f32(g_loss.clone().detach().inner())?[0];
-                if value.is_finite() {
-                    part.sums[3] += value as f64;
-                    shown = value as f64;
-                    let grads = GradientsParams::from_grads(g_loss.backward(), &g);
-                    g = opt_g.step(cfg.generator.lr, g, grads);
-                    part.g_steps += 1;
-                } else if cfg.skip_nonfinite {
-                    state.skipped_nonfinite += 1;
-                } else {
-                    return diverged(&state, value, step + 1);
-                }
-            }
-            progress.step(shown);
-            if interrupt::requested() {
-                part.train_seconds += t0.elapsed().as_secs_f64();
-                part.rng_word_pos = u64::try_from(rng.get_word_pos()).unwrap_or(u64::MAX);
-                state.partial = Some(part);
-                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-                let mut checkpoint = None;
-                if let Some(dir) = spec.artifacts {
-                    checkpoint = Some(save_checkpoint(&g, &d, &opt_g, &opt_d, &state, epoch, dir)?);
-                    write_json(&dir.report(), &report_of(&state, RunStatus::Interrupted))?;
-                }
-                return Err(TrainError::Interrupted {
-                    epoch,
-                    step: step + 1,
-                    checkpoint,
-                });
-            }
-        }
-        if part.d_steps == 0 {
-            return Err(TrainError::Invalid(format!(
-                "every discriminator step of epoch {epoch} had a non-finite loss \
-                 (skip_nonfinite skipped them all)"
-            )));
-        }
-        let (sums, d_steps, g_steps) = (part.sums, part.d_steps, part.g_steps);
-        let train_seconds = part.train_seconds + t0.elapsed().as_secs_f64();
-        let record = GanEpochRecord {
-            epoch,
-            d_loss: sums[0] / d_steps.max(1) as f64,
-            g_loss: sums[3] / g_steps.max(1) as f64,
-            d_real: sums[1] / d_steps.max(1) as f64,
-            d_fake: sums[2] / d_steps.max(1) as f64,
-            d_steps,
-            g_steps,
-            train_seconds,
-            samples_per_sec: (d_steps * cfg.batch_size) as f64 / train_seconds.max(1e-9),
-        };
-        progress.end_epoch(epoch, cfg.epochs, &epoch_line(&record, cfg.epochs));
-        state.history.push(record);
-        state.epoch = epoch;
-        state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-
-        if let Some(dir) = spec.artifacts {
-            let (px, dims) = generate_pixels(&g.valid(), &grid_z, &grid_labels, device)?;
-            write_grid(
-                &dir.path(&format!("grid_epoch_{epoch:03}.png")),
-                &format!("epoch {epoch} (fixed noise)"),
-                &px,
-                dims,
-                (classes > 0).then_some(&grid_labels[..]),
-            )?;
-            save_checkpoint(&g, &d, &opt_g, &opt_d, &state, epoch, dir)?;
-            write_json(&dir.report(), &report_of(&state, RunStatus::Running))?;
-        }
-    }
-
-    state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-    let report = report_of(&state, RunStatus::Finished);
+    let mut driven = drive::<B, _>(&mut job, &drive_spec, device)?;
+    driven.stamp_wall_time();
+    let report = job.report(&driven.state, RunStatus::Finished);
     if let Some(dir) = spec.artifacts {
-        let (px, dims) = generate_pixels(&g.valid(), &grid_z, &grid_labels, device)?;
-        write_grid(
+        job.grid(
             &dir.path("grid_final.png"),
-            &format!("after {} epochs (fixed noise)", state.epoch),
-            &px,
-            dims,
-            (classes > 0).then_some(&grid_labels[..]),
+            &format!("after {} epochs (fixed noise)", driven.state.epoch),
         )?;
-        save_model::<B, G>(g.clone(), &dir.path("generator.mpk"), &spec.model_id)?;
-        save_model::<B, D>(d.clone(), &dir.path("discriminator.mpk"), &spec.model_id)?;
+        save_model::<B, G>(job.g().clone(), &dir.path("generator.mpk"), &spec.model_id)?;
+        save_model::<B, D>(
+            job.d().clone(),
+            &dir.path("discriminator.mpk"),
+            &spec.model_id,
+        )?;
         write_json(&dir.report(), &report)?;
     }
     Ok(GanTrained {
-        generator: g,
-        discriminator: d,
+        generator: job.g.take().expect(IN_PLACE),
+        discriminator: job.d.take().expect(IN_PLACE),
         report,
     })
 }
@@ -867,6 +938,24 @@ mod tests {
     use zoo_ndarray::NdArray;
 
     type B = NdArray;
+
+    /// A mid-epoch checkpoint's loop state as the GAN loop wrote it before the shared driver
+    /// (format version 1) still reads and writes back unchanged.
+    #[test]
+    fn loop_state_keeps_its_checkpoint_layout() {
+        let old = serde_json::json!({
+            "epoch": 2, "history": [], "wall_time_secs": 3.0,
+            "partial": {"steps": 5, "sums": [1.0, 2.0, 3.0, 4.0], "d_steps": 5, "g_steps": 4,
+                        "train_seconds": 0.5, "rng_word_pos": 1234},
+            "skipped_nonfinite": 0
+        });
+        let state: GanState = serde_json::from_value(old.clone()).unwrap();
+        let partial = state.partial.clone().unwrap();
+        assert_eq!((partial.steps, partial.sums.g_steps), (5, 4));
+        assert_eq!(partial.sums.rng_word_pos, 1234);
+        assert_eq!(partial.sums.sums, [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(serde_json::to_value(&state).unwrap(), old);
+    }
 
     fn scalar(t: Tensor<B, 1>) -> f64 {
         t.into_scalar() as f64

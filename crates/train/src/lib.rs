@@ -1,7 +1,8 @@
 //! # zoo-train
 //!
-//! How every burn-zoo model trains: the supervised loop ([`fit`]) and the adversarial (GAN)
-//! loop, optimisers and schedules, checked checkpoints with exact resume, metrics, progress
+//! How every burn-zoo model trains: one epoch driver ([`driver::drive`]) running the
+//! supervised job ([`fit`]) and the adversarial (GAN) job ([`adversarial::fit_gan`]),
+//! optimisers and schedules, checked checkpoints with exact resume, metrics, progress
 //! display, `report.json` and plots. Everything that touches tensors is
 //! generic over Burn's `Backend` / `AutodiffBackend`; the data comes from `zoo-data`.
 
@@ -9,6 +10,7 @@ pub mod adversarial;
 pub mod artifacts;
 pub mod checkpoint;
 pub mod config;
+pub mod driver;
 pub mod flat_adam;
 pub mod interrupt;
 pub mod metrics;

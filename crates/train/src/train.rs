@@ -8,28 +8,22 @@
 //! dataloader overhead, and one `report.json` schema shared with the GAN loop. Optimisers,
 //! schedulers, gradient clipping and losses are burn-optim's and burn-nn's.
 
-use std::time::Instant;
+use std::path::Path;
 
 use burn::module::AutodiffModule;
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig, MseLoss, Reduction};
 use burn::optim::GradientsParams;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{write_json, ArtifactDir};
-use crate::checkpoint::{
-    load_module, module_from_bytes, module_to_bytes, read_resume_checkpoint, save_module,
-    write_epoch_checkpoint, ModelId,
-};
+use crate::checkpoint::{load_module, module_from_bytes, module_to_bytes, save_module, ModelId};
 use crate::config::{Monitor, TrainConfig};
-use crate::interrupt;
+use crate::driver::{drive, Batching, DriveSpec, EpochJob, LoopState, Partial, StepOutcome};
 use crate::metrics::{classification_metrics, regression_metrics, ConfusionMatrix};
 use crate::optim::{Schedule, ZooOptimizer};
-use crate::progress::{Progress, ProgressMode};
+use crate::progress::ProgressMode;
 use crate::report::{
     Environment, EpochRecord, EvalSummary, Metrics, Report, RunInfo, RunStatus, SampleCounts,
 };
@@ -123,44 +117,34 @@ pub struct Evaluation {
     pub confusion: Option<ConfusionMatrix>,
 }
 
-/// Loop state saved in every checkpoint.
+/// The supervised loop's own checkpointed state, beside [`LoopState`]'s common fields.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct LoopState {
-    epoch: usize,
+struct EarlyStopping {
+    /// Steps completed in finished epochs (the schedule's position).
     iteration: usize,
-    history: Vec<EpochRecord>,
     /// Best monitored validation score so far (lower is better: the loss, or minus the metric).
     #[serde(alias = "best_valid_loss")]
     best_score: Option<f64>,
     best_epoch: Option<usize>,
     bad_epochs: usize,
-    wall_time_secs: f64,
     stopped_early: bool,
-    /// The epoch in progress when a stop was asked for (`None` at epoch boundaries).
-    #[serde(default)]
-    partial: Option<PartialEpoch>,
-    /// Batches skipped for a non-finite loss (`--skip-nonfinite`), all epochs.
-    #[serde(default)]
-    skipped_nonfinite: usize,
 }
 
-/// How far an interrupted epoch got: the batches done and their running sums, so a resumed
-/// run finishes the epoch exactly as an uninterrupted one would.
+/// The running sums of a supervised epoch.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct PartialEpoch {
-    /// Batches done (trained or skipped).
-    steps: usize,
+#[serde(default)]
+struct EpochSums {
     /// Sum of per-sample losses over the trained batches.
     loss_sum: f64,
     /// Correct training predictions (classification).
     correct: i64,
     /// Samples in the trained batches.
     samples: usize,
-    /// Seconds of training spent on the epoch so far.
-    train_seconds: f64,
     /// Learning rate of the last step done.
     lr: f64,
 }
+
+type State = LoopState<EpochSums, EpochRecord, EarlyStopping>;
 
 /// The backend RNG stream of one training step. Seeding per step (not per epoch) lets a run
 /// stopped mid-epoch resume with the same dropout masks it would have drawn.
@@ -330,6 +314,269 @@ where
     }
 }
 
+/// The supervised [`EpochJob`]: one model, one optimiser and its schedule, validation and
+/// early stopping after each epoch.
+struct Supervised<'a, B: AutodiffBackend, M: AutodiffModule<B>, D> {
+    /// Always `Some` between steps (taken only to hand it to the optimiser).
+    model: Option<M>,
+    optim: ZooOptimizer<M, B>,
+    schedule: Schedule,
+    /// The best validation epoch's model (early stopping).
+    best: Option<M>,
+    train: &'a D,
+    valid: Option<&'a D>,
+    test: Option<&'a D>,
+    spec: &'a RunSpec<'a>,
+    loss_fn: Loss<B>,
+    batch_size: usize,
+    param_count: usize,
+    device: B::Device,
+}
+
+impl<B, M, D> Supervised<'_, B, M, D>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B>,
+{
+    fn model(&self) -> &M {
+        self.model
+            .as_ref()
+            .expect("the model is in place between steps")
+    }
+
+    fn classification(&self) -> bool {
+        matches!(self.spec.objective, Objective::Classification { .. })
+    }
+}
+
+impl<B, M, D> EpochJob<B> for Supervised<'_, B, M, D>
+where
+    B: AutodiffBackend,
+    D: Dataset,
+    M: AutodiffModule<B> + Predict<B, D::Input<B>>,
+    M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
+{
+    type Sums = EpochSums;
+    type Record = EpochRecord;
+    type Extra = EarlyStopping;
+    type Report = Report;
+
+    fn epochs(&self) -> usize {
+        self.spec.cfg.epochs
+    }
+
+    fn seed(&self) -> u64 {
+        self.spec.cfg.seed
+    }
+
+    fn keep_checkpoints(&self) -> usize {
+        self.spec.cfg.keep_checkpoints
+    }
+
+    fn batching(&self) -> Batching {
+        Batching {
+            samples: self.train.len(),
+            batch_size: self.batch_size,
+            drop_last: false,
+        }
+    }
+
+    fn restore(
+        &mut self,
+        (model, optim): (Vec<u8>, Vec<u8>),
+        state: &State,
+        path: &Path,
+    ) -> Result<(), TrainError> {
+        let current = self
+            .model
+            .take()
+            .expect("the model is in place between steps");
+        let model = module_from_bytes::<B, M>(current, model, &self.device, path)?;
+        let fresh = ZooOptimizer::new(self.spec.cfg);
+        self.optim = std::mem::replace(&mut self.optim, fresh)
+            .load_bytes(optim, &self.device)
+            .map_err(|reason| TrainError::Checkpoint {
+                path: path.into(),
+                reason,
+            })?;
+        if let Some(dir) = self
+            .spec
+            .artifacts
+            .filter(|_| state.extra.best_epoch.is_some())
+        {
+            let best_path = dir.path("best.mpk");
+            if best_path.exists() {
+                self.best = Some(load_module::<B, M>(
+                    model.clone(),
+                    &best_path,
+                    &self.device,
+                )?);
+            }
+        }
+        self.model = Some(model);
+        self.schedule
+            .skip(state.extra.iteration + state.partial.as_ref().map_or(0, |p| p.steps));
+        Ok(())
+    }
+
+    fn records(&self) -> Result<(Vec<u8>, Vec<u8>), TrainError> {
+        Ok((
+            module_to_bytes::<B, M>(self.model().clone())?,
+            self.optim.to_bytes().map_err(TrainError::Backend)?,
+        ))
+    }
+
+    fn step(
+        &mut self,
+        epoch: usize,
+        _step: usize,
+        idx: &[usize],
+        sums: &mut EpochSums,
+        skipped: &mut usize,
+    ) -> Result<StepOutcome, TrainError> {
+        let lr = self.schedule.step();
+        sums.lr = lr;
+        let output = self
+            .model()
+            .predict(self.train.train_inputs::<B>(idx, epoch, &self.device));
+        let targets = self.train.targets().tensor::<B>(idx, &self.device);
+        let batch_correct = match (self.classification(), &targets) {
+            (true, TargetTensor::Classes(t)) => {
+                let pred = output.clone().argmax(1).squeeze_dim::<1>(1);
+                pred.equal(t.clone())
+                    .int()
+                    .sum()
+                    .into_scalar()
+                    .elem::<i64>()
+            }
+            _ => 0,
+        };
+        let loss = self.loss_fn.forward(output, targets)?;
+        let loss_value = loss.clone().into_scalar().elem::<f64>();
+        if loss_value.is_finite() {
+            sums.loss_sum += loss_value * idx.len() as f64;
+            sums.correct += batch_correct;
+            sums.samples += idx.len();
+            let grads = GradientsParams::from_grads(loss.backward(), self.model());
+            let model = self
+                .model
+                .take()
+                .expect("the model is in place between steps");
+            self.model = Some(self.optim.step(lr, model, grads));
+        } else if self.spec.cfg.skip_nonfinite {
+            *skipped += 1;
+        } else {
+            return Ok(StepOutcome::Diverged(loss_value));
+        }
+        Ok(StepOutcome::Done(loss_value))
+    }
+
+    fn updates(&self, sums: &EpochSums) -> usize {
+        sums.samples
+    }
+
+    fn end_epoch(
+        &mut self,
+        epoch: usize,
+        partial: Partial<EpochSums>,
+        stop: &mut EarlyStopping,
+    ) -> Result<(EpochRecord, Option<String>), TrainError> {
+        let (cfg, spec) = (self.spec.cfg, self.spec);
+        let valid_summary = match self.valid {
+            Some(v) => Some(
+                evaluate::<B::InnerBackend, _, D>(
+                    &self.model().valid(),
+                    v,
+                    spec.objective,
+                    cfg.eval_batch_size,
+                    spec.target_scaler.as_ref(),
+                    &self.device,
+                )?
+                .summary,
+            ),
+            None => None,
+        };
+        stop.iteration += self.batching().steps();
+        let sums = &partial.sums;
+        let n = self.train.len();
+        let record = EpochRecord {
+            epoch,
+            lr: sums.lr,
+            train_loss: sums.loss_sum / sums.samples as f64,
+            train_accuracy: self
+                .classification()
+                .then(|| sums.correct as f64 / sums.samples as f64),
+            valid: valid_summary.clone(),
+            train_seconds: partial.train_seconds,
+            samples_per_sec: n as f64 / partial.train_seconds.max(1e-9),
+        };
+        let mut note = None;
+        if let Some(v) = &valid_summary {
+            let score = match cfg.monitor {
+                Monitor::Loss => v.loss,
+                Monitor::Metric => -v.metrics.headline().1,
+            };
+            if stop.best_score.is_none_or(|b| score < b) {
+                stop.best_score = Some(score);
+                stop.best_epoch = Some(epoch);
+                stop.bad_epochs = 0;
+                if cfg.patience.is_some() {
+                    if let Some(dir) = spec.artifacts {
+                        save_module::<B, M>(self.model().clone(), &dir.path("best.mpk"))?;
+                    }
+                    self.best = Some(self.model().clone());
+                }
+            } else {
+                stop.bad_epochs += 1;
+                if cfg.patience.is_some_and(|p| stop.bad_epochs >= p) {
+                    stop.stopped_early = true;
+                    note = Some(format!(
+                        "early stopping after epoch {epoch}: no validation improvement for {} \
+                         epochs; restoring epoch {}",
+                        stop.bad_epochs,
+                        stop.best_epoch.unwrap_or(epoch)
+                    ));
+                }
+            }
+        }
+        Ok((record, note))
+    }
+
+    fn epoch_line(&self, r: &EpochRecord, epochs: usize) -> String {
+        epoch_line(r, epochs)
+    }
+
+    fn stopped(&self, stop: &EarlyStopping) -> bool {
+        stop.stopped_early
+    }
+
+    fn report(&self, state: &State, status: RunStatus) -> Report {
+        let (cfg, spec) = (self.spec.cfg, self.spec);
+        Report {
+            info: spec.info.clone(),
+            seed: cfg.seed,
+            status,
+            epochs: cfg.epochs,
+            epochs_completed: state.epoch,
+            best_epoch: state.extra.best_epoch.filter(|_| cfg.patience.is_some()),
+            param_count: self.param_count,
+            samples: SampleCounts {
+                train: self.train.len(),
+                valid: self.valid.map_or(0, |v| v.len()),
+                test: self.test.map_or(0, |t| t.len()),
+            },
+            history: state.history.clone(),
+            test: None,
+            skipped_nonfinite: state.skipped_nonfinite,
+            train_samples_per_sec: state.samples_per_sec(|e| (e.samples_per_sec, e.train_seconds)),
+            wall_time_secs: state.wall_time_secs,
+            config: spec.config.clone(),
+            environment: Environment::current(),
+            extra: Default::default(),
+        }
+    }
+}
+
 /// Trains `model` on `train`, validating on `valid` after every epoch and testing the final
 /// model on `test`. With `spec.artifacts` it writes a checkpoint per epoch, `best.mpk` (early
 /// stopping), `model.mpk` and `report.json`; with `spec.resume` it continues from the newest
@@ -364,256 +611,34 @@ where
     } else {
         cfg.batch_size.min(n)
     };
-    let steps_per_epoch = n.div_ceil(batch_size);
-    let mut schedule = Schedule::new(cfg, steps_per_epoch).map_err(TrainError::Invalid)?;
-    let mut optim = ZooOptimizer::<M, B>::new(cfg);
-    let mut model = model;
-    let mut state = LoopState::default();
-    let mut best: Option<M> = None;
-    let mut last_checkpoint = None;
-
-    if spec.resume {
-        let (ck, loaded, path) = read_resume_checkpoint(spec.artifacts, &spec.model_id)?;
-        state = loaded;
-        model = module_from_bytes::<B, M>(model, ck.model, device, &path)?;
-        optim =
-            optim
-                .load_bytes(ck.optimizer, device)
-                .map_err(|reason| TrainError::Checkpoint {
-                    path: path.clone(),
-                    reason,
-                })?;
-        if let Some(dir) = spec.artifacts.filter(|_| state.best_epoch.is_some()) {
-            let best_path = dir.path("best.mpk");
-            if best_path.exists() {
-                best = Some(load_module::<B, M>(model.clone(), &best_path, device)?);
-            }
-        }
-        schedule.skip(state.iteration + state.partial.as_ref().map_or(0, |p| p.steps));
-        last_checkpoint = Some(path);
-    }
-
-    let param_count = model.num_params();
-    let mut progress = Progress::new(spec.progress, cfg.epochs);
-    if spec.resume {
-        progress.note(&match &state.partial {
-            Some(p) => format!(
-                "resuming epoch {} of {} at step {} of {steps_per_epoch}",
-                state.epoch + 1,
-                cfg.epochs,
-                p.steps + 1
-            ),
-            None => format!("resuming after epoch {} of {}", state.epoch, cfg.epochs),
-        });
-    }
-    let loss_fn = Loss::<B>::new(spec.objective, device);
-    let classification = matches!(spec.objective, Objective::Classification { .. });
-    let session_start = Instant::now();
-    let wall_before = state.wall_time_secs;
-
-    let report_of = |state: &LoopState, status: RunStatus, test_summary: Option<EvalSummary>| {
-        let (samples, secs) = state.history.iter().fold((0.0, 0.0), |(s, t), e| {
-            (s + e.samples_per_sec * e.train_seconds, t + e.train_seconds)
-        });
-        Report {
-            info: spec.info.clone(),
-            seed: cfg.seed,
-            status,
-            epochs: cfg.epochs,
-            epochs_completed: state.epoch,
-            best_epoch: state.best_epoch.filter(|_| cfg.patience.is_some()),
-            param_count,
-            samples: SampleCounts {
-                train: n,
-                valid: valid.map_or(0, |v| v.len()),
-                test: test.map_or(0, |t| t.len()),
-            },
-            history: state.history.clone(),
-            test: test_summary,
-            skipped_nonfinite: state.skipped_nonfinite,
-            train_samples_per_sec: if secs > 0.0 { samples / secs } else { 0.0 },
-            wall_time_secs: state.wall_time_secs,
-            config: spec.config.clone(),
-            environment: Environment::current(),
-            extra: Default::default(),
-        }
+    let schedule = Schedule::new(cfg, n.div_ceil(batch_size)).map_err(TrainError::Invalid)?;
+    let mut job = Supervised {
+        param_count: model.num_params(),
+        model: Some(model),
+        optim: ZooOptimizer::<M, B>::new(cfg),
+        schedule,
+        best: None,
+        train,
+        valid,
+        test,
+        spec: &spec,
+        loss_fn: Loss::<B>::new(spec.objective, device),
+        batch_size,
+        device: device.clone(),
     };
-
-    let save_checkpoint = |model: &M,
-                           optim: &ZooOptimizer<M, B>,
-                           state: &LoopState,
-                           epoch: usize,
-                           dir: &ArtifactDir|
-     -> Result<std::path::PathBuf, TrainError> {
-        let records = (
-            module_to_bytes::<B, M>(model.clone())?,
-            optim.to_bytes().map_err(TrainError::Backend)?,
-        );
-        write_epoch_checkpoint(
-            dir,
-            &spec.model_id,
-            epoch,
-            state,
-            records,
-            cfg.keep_checkpoints,
-        )
+    let drive_spec = DriveSpec {
+        model_id: &spec.model_id,
+        artifacts: spec.artifacts,
+        resume: spec.resume,
+        progress: spec.progress,
     };
-
-    while state.epoch < cfg.epochs && !state.stopped_early {
-        let epoch = state.epoch + 1;
-        let mut order: Vec<usize> = (0..n).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
-            cfg.seed,
-            1 << 32 | epoch as u64,
-        )));
-
-        progress.start_epoch(epoch, cfg.epochs, steps_per_epoch);
-        let t0 = Instant::now();
-        let mut part = state.partial.take().unwrap_or_default();
-        let mut lr = if part.steps > 0 { part.lr } else { cfg.lr };
-        for (step, idx) in order.chunks(batch_size).enumerate().skip(part.steps) {
-            B::seed(device, derive_seed(cfg.seed, step_stream(epoch, step)));
-            lr = schedule.step();
-            part.lr = lr;
-            let output = model.predict(train.train_inputs::<B>(idx, epoch, device));
-            let targets = train.targets().tensor::<B>(idx, device);
-            let batch_correct = match (classification, &targets) {
-                (true, TargetTensor::Classes(t)) => {
-                    let pred = output.clone().argmax(1).squeeze_dim::<1>(1);
-                    pred.equal(t.clone())
-                        .int()
-                        .sum()
-                        .into_scalar()
-                        .elem::<i64>()
-                }
-                _ => 0,
-            };
-            let loss = loss_fn.forward(output, targets)?;
-            let loss_value = loss.clone().into_scalar().elem::<f64>();
-            part.steps = step + 1;
-            if loss_value.is_finite() {
-                part.loss_sum += loss_value * idx.len() as f64;
-                part.correct += batch_correct;
-                part.samples += idx.len();
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                model = optim.step(lr, model, grads);
-            } else if cfg.skip_nonfinite {
-                state.skipped_nonfinite += 1;
-            } else {
-                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-                if let Some(dir) = spec.artifacts {
-                    write_json(&dir.report(), &report_of(&state, RunStatus::Diverged, None))?;
-                }
-                return Err(TrainError::NonFinite {
-                    loss: loss_value,
-                    epoch,
-                    step: step + 1,
-                    last_checkpoint,
-                });
-            }
-            progress.step(loss_value);
-            if interrupt::requested() {
-                part.train_seconds += t0.elapsed().as_secs_f64();
-                state.partial = Some(part);
-                state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-                let mut checkpoint = None;
-                if let Some(dir) = spec.artifacts {
-                    checkpoint = Some(save_checkpoint(&model, &optim, &state, epoch, dir)?);
-                    write_json(
-                        &dir.report(),
-                        &report_of(&state, RunStatus::Interrupted, None),
-                    )?;
-                }
-                return Err(TrainError::Interrupted {
-                    epoch,
-                    step: step + 1,
-                    checkpoint,
-                });
-            }
-        }
-        if part.samples == 0 {
-            return Err(TrainError::Invalid(format!(
-                "every batch of epoch {epoch} had a non-finite loss (skip_nonfinite skipped \
-                 them all); last good checkpoint: {}",
-                last_checkpoint
-                    .as_ref()
-                    .map_or("none".into(), |p| p.display().to_string())
-            )));
-        }
-        let train_seconds = part.train_seconds + t0.elapsed().as_secs_f64();
-
-        let valid_summary = match valid {
-            Some(v) => Some(
-                evaluate::<B::InnerBackend, _, D>(
-                    &model.valid(),
-                    v,
-                    spec.objective,
-                    cfg.eval_batch_size,
-                    spec.target_scaler.as_ref(),
-                    device,
-                )?
-                .summary,
-            ),
-            None => None,
-        };
-        state.iteration += steps_per_epoch;
-        state.epoch = epoch;
-        let record = EpochRecord {
-            epoch,
-            lr,
-            train_loss: part.loss_sum / part.samples as f64,
-            train_accuracy: classification.then(|| part.correct as f64 / part.samples as f64),
-            valid: valid_summary.clone(),
-            train_seconds,
-            samples_per_sec: n as f64 / train_seconds.max(1e-9),
-        };
-        progress.end_epoch(epoch, cfg.epochs, &epoch_line(&record, cfg.epochs));
-        state.history.push(record);
-
-        if let Some(v) = &valid_summary {
-            let score = match cfg.monitor {
-                Monitor::Loss => v.loss,
-                Monitor::Metric => -v.metrics.headline().1,
-            };
-            if state.best_score.is_none_or(|b| score < b) {
-                state.best_score = Some(score);
-                state.best_epoch = Some(epoch);
-                state.bad_epochs = 0;
-                if cfg.patience.is_some() {
-                    if let Some(dir) = spec.artifacts {
-                        save_module::<B, M>(model.clone(), &dir.path("best.mpk"))?;
-                    }
-                    best = Some(model.clone());
-                }
-            } else {
-                state.bad_epochs += 1;
-                if cfg.patience.is_some_and(|p| state.bad_epochs >= p) {
-                    state.stopped_early = true;
-                    progress.note(&format!(
-                        "early stopping after epoch {epoch}: no validation improvement for {} epochs; \
-                         restoring epoch {}",
-                        state.bad_epochs,
-                        state.best_epoch.unwrap_or(epoch)
-                    ));
-                }
-            }
-        }
-        state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-
-        if let Some(dir) = spec.artifacts {
-            let path = save_checkpoint(&model, &optim, &state, epoch, dir)?;
-            write_json(&dir.report(), &report_of(&state, RunStatus::Running, None))?;
-            last_checkpoint = Some(path);
-        }
-    }
-
-    let status = if state.stopped_early {
-        RunStatus::EarlyStopped
-    } else {
-        RunStatus::Finished
-    };
+    let mut driven = drive::<B, _>(&mut job, &drive_spec, device)?;
+    let mut model = job
+        .model
+        .take()
+        .expect("the model is in place between steps");
     if cfg.patience.is_some() {
-        if let Some(b) = best {
+        if let Some(b) = job.best.take() {
             model = b;
         }
     }
@@ -628,12 +653,9 @@ where
         )?),
         None => None,
     };
-    state.wall_time_secs = wall_before + session_start.elapsed().as_secs_f64();
-    let report = report_of(
-        &state,
-        status,
-        test_eval.as_ref().map(|e| e.summary.clone()),
-    );
+    driven.stamp_wall_time();
+    let mut report = job.report(&driven.state, driven.status);
+    report.test = test_eval.as_ref().map(|e| e.summary.clone());
     if let Some(dir) = spec.artifacts {
         crate::checkpoint::save_model::<B, M>(
             model.clone(),
@@ -659,4 +681,36 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
         line += &format!("  | valid loss {:.4}  {name} {value:.4}", v.loss);
     }
     line + &format!("  | lr {:.2e}  {:.0} samples/s", r.lr, r.samples_per_sec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mid-epoch checkpoint's loop state as the supervised loop wrote it before the shared
+    /// driver (format version 1) still reads, field for field, and writes the same keys.
+    #[test]
+    fn loop_state_keeps_its_checkpoint_layout() {
+        let old = serde_json::json!({
+            "epoch": 1, "iteration": 4, "history": [], "best_valid_loss": 0.5,
+            "best_epoch": 1, "bad_epochs": 0, "wall_time_secs": 1.5, "stopped_early": false,
+            "partial": {"steps": 2, "loss_sum": 1.0, "correct": 3, "samples": 16,
+                        "train_seconds": 0.25, "lr": 0.001},
+            "skipped_nonfinite": 1
+        });
+        let state: State = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!((state.epoch, state.extra.iteration), (1, 4));
+        assert_eq!(state.extra.best_score, Some(0.5));
+        assert_eq!(state.skipped_nonfinite, 1);
+        let partial = state.partial.clone().unwrap();
+        assert_eq!((partial.steps, partial.train_seconds), (2, 0.25));
+        assert_eq!((partial.sums.correct, partial.sums.samples), (3, 16));
+        assert_eq!(partial.sums.lr, 0.001);
+        let mut written = serde_json::to_value(&state).unwrap();
+        let renamed = written["best_score"].take();
+        let map = written.as_object_mut().unwrap();
+        map.remove("best_score");
+        map.insert("best_valid_loss".into(), renamed);
+        assert_eq!(written, old);
+    }
 }
