@@ -63,6 +63,10 @@ struct Cli {
     /// each cell reports its median run, with every run's training throughput in compare.json.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
+    /// Redraw the chart of an earlier run: reads this compare.json and writes compare.png
+    /// beside it (no cell runs; the other flags are ignored).
+    #[arg(long, value_name = "COMPARE_JSON")]
+    redraw: Option<PathBuf>,
     /// Internal: run one cell of MODEL in this process.
     #[arg(long, hide = true)]
     cell: Option<String>,
@@ -272,6 +276,13 @@ fn describe(c: &Cell) -> String {
 fn main_inner(cli: Cli) -> Result<bool, String> {
     if let Some(model) = &cli.cell {
         child(&cli, model)?;
+        return Ok(true);
+    }
+    if let Some(json) = &cli.redraw {
+        let report: CompareReport = read_json(json, "a compare.json").map_err(|e| e.to_string())?;
+        let chart = json.with_file_name("compare.png");
+        report.chart(&chart).map_err(|e| e.to_string())?;
+        println!("wrote {}", chart.display());
         return Ok(true);
     }
     let models = list(&cli.models, "models", ModelKind::ALL.to_vec(), |s| {

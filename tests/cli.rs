@@ -433,6 +433,13 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
         Some(2.0 / 12.0)
     );
     assert!(t.join("lstm-add/training_curves.png").exists());
+    // A regression: its test predictions against the truth; no classifier plots.
+    assert!(t.join("lstm-add/predicted_vs_true.png").is_file());
+    assert!(!t.join("lstm-add/confusion.png").exists());
+    assert_eq!(
+        report["extra"]["predicted_vs_true"],
+        "predicted_vs_true.png"
+    );
     let (code, out, err) = run_example(
         "rnn",
         &[
@@ -820,6 +827,23 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
         .unwrap()
         .starts_with(b"\x89PNG"));
     assert!(t.join("quick/compare.md").is_file());
+
+    // --redraw: the chart again from compare.json alone; a missing file is one error line.
+    std::fs::remove_file(t.join("quick/compare.png")).unwrap();
+    let (code, out, err) = run_example("compare", &["--redraw", &s("quick/compare.json")], t);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("compare.png"), "{out}");
+    assert!(std::fs::read(t.join("quick/compare.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    let (code, _, err) = run_example("compare", &["--redraw", &s("none/compare.json")], t);
+    assert_ne!(code, 0);
+    assert!(
+        err.trim().starts_with("error: ")
+            && err.contains("none/compare.json")
+            && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 /// A PNG of `w`×`h` 8-bit gray pixels (`pixels` row-major; `None`: one byte of data only).
@@ -933,6 +957,9 @@ fn input_kinds_bad_input_table() {
         t,
     );
     assert_eq!(code, 0, "{err}");
+    // Ten classes: the confusion heatmap, no ROC curve.
+    assert!(t.join("cnn-run/confusion.png").is_file());
+    assert!(!t.join("cnn-run/roc.png").exists());
     let digit: Vec<u8> = (0..28 * 28).map(|i| (i % 251) as u8).collect();
     write("digit.png", &png(28, 28, Some(&digit)));
     write("truncated.png", &png(28, 28, Some(&digit))[..60]);

@@ -570,6 +570,7 @@ where
         resume: false,
         progress: ctx.progress,
         target_scaler: None,
+        class_names: Vec::new(),
     };
     let trained = fit(model, train, None, Some(test), spec, device)?;
     // The numbers come from the report.json the run wrote, as for any zoo run.
@@ -929,26 +930,27 @@ impl CompareReport {
         out
     }
 
-    /// The bar chart: training (top) and inference (bottom) throughput per model and backend.
+    /// The chart: training (top) and inference (bottom) speed of each Burn backend as a ratio
+    /// to PyTorch's, per model, with a line at 1.0× (the absolute numbers are in the table).
     pub fn chart(&self, path: &Path) -> Result<(), TrainError> {
         let models: Vec<ModelKind> = self.workloads.iter().map(|w| w.model).collect();
         let names: Vec<&str> = models.iter().map(|m| m.name()).collect();
         let mut backends: Vec<&str> = Vec::new();
-        for c in &self.results {
-            if !backends.contains(&c.backend.as_str()) {
-                backends.push(&c.backend);
+        for r in &self.ratios {
+            if !backends.contains(&r.backend.as_str()) {
+                backends.push(&r.backend);
             }
         }
-        let series = |f: fn(&Cell) -> Option<f64>| -> Vec<(&str, Vec<Option<f64>>)> {
+        let series = |f: fn(&Ratio) -> Option<f64>| -> Vec<(&str, Vec<Option<f64>>)> {
             backends
                 .iter()
                 .map(|b| {
                     let values = models
                         .iter()
                         .map(|m| {
-                            self.results
+                            self.ratios
                                 .iter()
-                                .find(|c| c.model == *m && c.backend == *b)
+                                .find(|r| r.model == *m && r.backend == *b)
                                 .and_then(f)
                         })
                         .collect();
@@ -956,19 +958,32 @@ impl CompareReport {
                 })
                 .collect()
         };
-        zoo_train::plot::grouped_bars(
+        let none = self
+            .ratios
+            .iter()
+            .all(|r| r.train_vs_pytorch.is_none() && r.infer_vs_pytorch.is_none());
+        zoo_train::plot::ratio_bars(
             path,
             &format!(
-                "burn-zoo backends vs PyTorch — {} ({} CPUs), {}{}",
+                "burn-zoo speed ÷ PyTorch{} — {} ({} CPUs), {}{}{}",
+                self.pytorch
+                    .torch_version
+                    .as_ref()
+                    .map_or(String::new(), |v| format!(" {v}")),
                 self.machine.cpu,
                 self.machine.cpus,
                 self.date,
-                if self.quick { ", quick" } else { "" }
+                if self.quick { ", quick run" } else { "" },
+                if none {
+                    " — no PyTorch column, no ratios"
+                } else {
+                    ""
+                }
             ),
             &names,
             vec![
-                ("training samples/s", series(|c| c.train_samples_per_sec)),
-                ("inference samples/s", series(|c| c.infer_samples_per_sec)),
+                ("training × PyTorch", series(|r| r.train_vs_pytorch)),
+                ("inference × PyTorch", series(|r| r.infer_vs_pytorch)),
             ],
         )
     }

@@ -138,6 +138,12 @@ pub fn run<B: AutodiffBackend>(
         resume: ctx.resume,
         progress: ctx.progress,
         target_scaler: None,
+        class_names: job
+            .dataset
+            .classes()
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
     };
     let trained = fit(
         model,
@@ -261,6 +267,7 @@ mod tests {
             resume: false,
             progress: ProgressMode::Quiet,
             target_scaler: None,
+            class_names: Vec::new(),
         };
         let trained = fit(
             job.model.init::<B>(&device),

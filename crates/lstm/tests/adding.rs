@@ -39,6 +39,7 @@ fn lstm_beats_the_adding_baseline_on_short_sequences() {
         resume: false,
         progress: ProgressMode::Quiet,
         target_scaler: None,
+        class_names: Vec::new(),
     };
     let trained = fit(
         model_cfg.init::<B>(&device),

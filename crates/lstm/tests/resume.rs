@@ -52,6 +52,7 @@ fn stacked_lstm_with_dropout_resumes_to_the_uninterrupted_parameters() {
             resume,
             progress: ProgressMode::Quiet,
             target_scaler: None,
+            class_names: Vec::new(),
         };
         fit(
             model_cfg.init::<B>(&device),

@@ -161,6 +161,7 @@ pub fn run<B: AutodiffBackend>(
         resume: ctx.resume,
         progress: ctx.progress,
         target_scaler: splits.target_scaler.clone(),
+        class_names: Vec::new(),
     };
     let trained = fit(
         model,
@@ -374,6 +375,7 @@ mod tests {
                 resume,
                 progress: ProgressMode::Quiet,
                 target_scaler: None,
+                class_names: Vec::new(),
             };
             fit(
                 model_cfg.init::<B>(&device),
@@ -445,6 +447,8 @@ mod tests {
             "report.json",
             "training_curves.png",
             "decision_boundary.png",
+            "confusion.png",
+            "roc.png",
         ] {
             assert!(dir.path().join(f).is_file(), "{f} missing");
         }
@@ -466,6 +470,8 @@ mod tests {
         ] {
             assert!(report.get(key).is_some(), "report.json lacks {key}");
         }
+        assert_eq!(report["extra"]["confusion_plot"], "confusion.png");
+        assert_eq!(report["extra"]["roc"], "roc.png");
         assert_eq!(report["status"], "finished");
         assert_eq!(report["history"].as_array().unwrap().len(), 5);
         // The saved model reloads and predicts like the trained one.

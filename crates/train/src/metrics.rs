@@ -164,6 +164,41 @@ impl fmt::Display for ConfusionMatrix {
     }
 }
 
+/// The ROC curve of `scores` for the binary labels `positive` (up to the shorter length):
+/// `(false positive rate, true positive rate)` from `(0, 0)` to `(1, 1)`, one point per
+/// distinct score, thresholds from the highest score down (tied scores move both rates at
+/// once, as `sklearn.metrics.roc_curve`). `None` when only one class occurs.
+pub fn roc_points(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> {
+    let mut pairs: Vec<(f64, bool)> = scores
+        .iter()
+        .copied()
+        .zip(positive.iter().copied())
+        .collect();
+    let n_pos = pairs.iter().filter(|(_, p)| *p).count();
+    let n_neg = pairs.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut points = vec![(0.0, 0.0)];
+    let (mut tp, mut fp) = (0usize, 0usize);
+    let mut start = 0;
+    while start < pairs.len() {
+        let mut end = start;
+        while end < pairs.len() && pairs[end].0 == pairs[start].0 {
+            if pairs[end].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            end += 1;
+        }
+        points.push((fp as f64 / n_neg as f64, tp as f64 / n_pos as f64));
+        start = end;
+    }
+    Some(points)
+}
+
 /// Area under the ROC curve of `scores` for the binary labels `positive` (up to the
 /// shorter length), as `sklearn.metrics.roc_auc_score`.
 ///
@@ -475,6 +510,36 @@ mod tests {
         let cm = ConfusionMatrix::from_predictions(&pred, &pred, 2);
         let want = "true\\pred   0   1\n        0 120   0\n        1   0   0";
         assert_eq!(cm.to_string(), want);
+    }
+
+    #[test]
+    fn roc_points_match_sklearn_and_integrate_to_the_auc() {
+        // roc_curve([0,0,1,1,1,0,1,1], [0.1,0.4,0.35,0.8,0.4,0.4,0.9,0.1]):
+        // fpr [0, 0, 0, 2/3, 2/3, 1], tpr [0, .2, .4, .6, .8, 1] (without sklearn's drop of
+        // collinear points: here every distinct threshold is a point).
+        let s = [0.1, 0.4, 0.35, 0.8, 0.4, 0.4, 0.9, 0.1];
+        let p = [false, false, true, true, true, false, true, true];
+        let pts = roc_points(&s, &p).unwrap();
+        let want = [
+            (0.0, 0.0),
+            (0.0, 0.2),
+            (0.0, 0.4),
+            (2.0 / 3.0, 0.6),
+            (2.0 / 3.0, 0.8),
+            (1.0, 1.0),
+        ];
+        assert_eq!(pts.len(), want.len());
+        for (a, b) in pts.iter().zip(want) {
+            close(a.0, b.0);
+            close(a.1, b.1);
+        }
+        // The trapezoids under the points are the AUC.
+        let area: f64 = pts
+            .windows(2)
+            .map(|w| (w[1].0 - w[0].0) * (w[0].1 + w[1].1) / 2.0)
+            .sum();
+        close(area, roc_auc(&s, &p).unwrap());
+        assert!(roc_points(&s, &[true; 8]).is_none());
     }
 
     #[test]

@@ -258,6 +258,7 @@ where
         resume: ctx.resume,
         progress: ctx.progress,
         target_scaler: None,
+        class_names: Vec::new(),
     };
     let mut report = match &job.task {
         SeqTask::RowMnist {
@@ -371,10 +372,15 @@ where
                 &data.train,
                 data.valid.as_ref(),
                 &data.test,
-                run_spec(
-                    format!("text: {}", data.description),
-                    Objective::Classification { num_classes },
-                ),
+                RunSpec {
+                    class_names: (0..num_classes)
+                        .map(|i| data.encoding.name(i).to_string())
+                        .collect(),
+                    ..run_spec(
+                        format!("text: {}", data.description),
+                        Objective::Classification { num_classes },
+                    )
+                },
                 device,
             )?
         }

@@ -52,6 +52,8 @@ pub struct RunSpec<'a> {
     /// Regression targets were standardised with this scaler: metrics are reported in the
     /// original units (the loss stays in standardised units).
     pub target_scaler: Option<StandardScaler>,
+    /// Class names for the test plots (`confusion.png`); empty: the class indices.
+    pub class_names: Vec<String>,
 }
 
 /// Where and how an example's job runs: its artifact directory and the backend it got.
@@ -115,6 +117,9 @@ pub struct Evaluation {
     pub outputs: Vec<f32>,
     /// Confusion matrix (classification).
     pub confusion: Option<ConfusionMatrix>,
+    /// The true targets, in the order of `outputs`: class indices (classification) or values
+    /// in the outputs' units (regression).
+    pub targets: Vec<f64>,
 }
 
 /// The supervised loop's own checkpointed state, beside [`LoopState`]'s common fields.
@@ -283,6 +288,7 @@ where
                 },
                 outputs,
                 confusion: Some(confusion),
+                targets: t.iter().map(|&c| c as f64).collect(),
             })
         }
         (Objective::Regression, Targets::Values { values, dim }) => {
@@ -306,6 +312,7 @@ where
                 },
                 outputs: pred.iter().map(|&v| v as f32).collect(),
                 confusion: None,
+                targets: target,
             })
         }
         _ => Err(TrainError::Invalid(
@@ -579,8 +586,10 @@ where
 
 /// Trains `model` on `train`, validating on `valid` after every epoch and testing the final
 /// model on `test`. With `spec.artifacts` it writes a checkpoint per epoch, `best.mpk` (early
-/// stopping), `model.mpk` and `report.json`; with `spec.resume` it continues from the newest
-/// checkpoint there.
+/// stopping), `model.mpk`, the test plots ([`crate::plot::evaluation_plots`]:
+/// `confusion.png` and, with two classes, `roc.png`; `predicted_vs_true.png` for a
+/// regression) and `report.json`; with `spec.resume` it continues from the newest checkpoint
+/// there.
 pub fn fit<B, M, D>(
     model: M,
     train: &D,
@@ -662,6 +671,12 @@ where
             &dir.path("model.mpk"),
             &spec.model_id,
         )?;
+        if let Some(eval) = &test_eval {
+            let what = spec.info.model.to_uppercase();
+            for (key, file) in crate::plot::evaluation_plots(dir, &what, eval, &spec.class_names)? {
+                report.extra.insert(key, file);
+            }
+        }
         write_json(&dir.report(), &report)?;
     }
     Ok(Trained {
