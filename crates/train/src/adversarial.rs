@@ -25,7 +25,7 @@ use crate::checkpoint::{
 };
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::driver::{
-    drive, Batching, DriveSpec, EpochJob, LoopState, NoExtra, Partial, StepOutcome,
+    drive, Batching, DriveSpec, EpochJob, LoopSettings, LoopState, NoExtra, Partial, StepOutcome,
 };
 use crate::optim::ZooOptimizer;
 use crate::plot::{image_grid, Tile};
@@ -598,23 +598,17 @@ where
     type Extra = NoExtra;
     type Report = GanReport;
 
-    fn epochs(&self) -> usize {
-        self.spec.cfg.epochs
-    }
-
-    fn seed(&self) -> u64 {
-        self.spec.cfg.seed
-    }
-
-    fn keep_checkpoints(&self) -> usize {
-        self.spec.cfg.keep_checkpoints
-    }
-
-    fn batching(&self) -> Batching {
-        Batching {
-            samples: self.data.len(),
-            batch_size: self.spec.cfg.batch_size,
-            drop_last: true,
+    fn settings(&self) -> LoopSettings {
+        let cfg = self.spec.cfg;
+        LoopSettings {
+            epochs: cfg.epochs,
+            seed: cfg.seed,
+            keep_checkpoints: cfg.keep_checkpoints,
+            batching: Batching {
+                samples: self.data.len(),
+                batch_size: cfg.batch_size,
+                drop_last: true,
+            },
         }
     }
 

@@ -118,6 +118,19 @@ impl Batching {
     }
 }
 
+/// What [`drive`] needs to know of a job's hyper-parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopSettings {
+    /// Epochs asked for.
+    pub epochs: usize,
+    /// Seed of the shuffles and of the per-step backend RNG streams.
+    pub seed: u64,
+    /// Epoch checkpoints to keep (0: all).
+    pub keep_checkpoints: usize,
+    /// How the samples are batched.
+    pub batching: Batching,
+}
+
 /// Loop state of a job that keeps none of its own.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct NoExtra {}
@@ -133,14 +146,8 @@ pub trait EpochJob<B: Backend> {
     /// `report.json`.
     type Report: Serialize;
 
-    /// Epochs asked for.
-    fn epochs(&self) -> usize;
-    /// Seed of the shuffles and of the per-step backend RNG streams.
-    fn seed(&self) -> u64;
-    /// Epoch checkpoints to keep (0: all).
-    fn keep_checkpoints(&self) -> usize;
-    /// How the samples are batched.
-    fn batching(&self) -> Batching;
+    /// Epochs, seed, batching and checkpoints to keep.
+    fn settings(&self) -> LoopSettings;
 
     /// Loads the networks and optimisers from a checkpoint's model and optimiser sections
     /// (`path`, named in errors), with the loop state it was saved with.
@@ -216,10 +223,13 @@ pub fn drive<B: Backend, J: EpochJob<B>>(
     spec: &DriveSpec<'_>,
     device: &B::Device,
 ) -> Result<Driven<StateOf<B, J>>, TrainError> {
-    let batching = job.batching();
+    let LoopSettings {
+        epochs,
+        seed,
+        keep_checkpoints,
+        batching,
+    } = job.settings();
     let steps = batching.steps();
-    let epochs = job.epochs();
-    let seed = job.seed();
     let mut state = StateOf::<B, J>::default();
     let mut last_checkpoint: Option<PathBuf> = None;
     if spec.resume {
@@ -249,7 +259,7 @@ pub fn drive<B: Backend, J: EpochJob<B>>(
             epoch,
             state,
             job.records()?,
-            job.keep_checkpoints(),
+            keep_checkpoints,
         )
     };
 

@@ -164,11 +164,13 @@ impl fmt::Display for ConfusionMatrix {
     }
 }
 
-/// The ROC curve of `scores` for the binary labels `positive` (up to the shorter length):
-/// `(false positive rate, true positive rate)` from `(0, 0)` to `(1, 1)`, one point per
-/// distinct score, thresholds from the highest score down (tied scores move both rates at
-/// once, as `sklearn.metrics.roc_curve`). `None` when only one class occurs.
-pub fn roc_points(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> {
+/// `(score, positive)` pairs, sorted by ascending score, with the counts of positives and
+/// negatives.
+type ScoredPairs = (Vec<(f64, bool)>, usize, usize);
+
+/// [`ScoredPairs`] of `scores` and `positive` (up to the shorter length; ordered by
+/// [`f64::total_cmp`]); `None` when only one class occurs.
+fn scored_pairs(scores: &[f64], positive: &[bool]) -> Option<ScoredPairs> {
     let mut pairs: Vec<(f64, bool)> = scores
         .iter()
         .copied()
@@ -179,7 +181,17 @@ pub fn roc_points(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> 
     if n_pos == 0 || n_neg == 0 {
         return None;
     }
-    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some((pairs, n_pos, n_neg))
+}
+
+/// The ROC curve of `scores` for the binary labels `positive` (up to the shorter length):
+/// `(false positive rate, true positive rate)` from `(0, 0)` to `(1, 1)`, one point per
+/// distinct score, thresholds from the highest score down (tied scores move both rates at
+/// once, as `sklearn.metrics.roc_curve`). `None` when only one class occurs.
+pub fn roc_points(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> {
+    let (mut pairs, n_pos, n_neg) = scored_pairs(scores, positive)?;
+    pairs.reverse();
     let mut points = vec![(0.0, 0.0)];
     let (mut tp, mut fp) = (0usize, 0usize);
     let mut start = 0;
@@ -206,17 +218,7 @@ pub fn roc_points(scores: &[f64], positive: &[bool]) -> Option<Vec<(f64, f64)>> 
 /// positive and a negative count one half; O(n log n). `None` when only one class
 /// occurs. NaN scores are ordered by [`f64::total_cmp`] and never tie.
 pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let mut pairs: Vec<(f64, bool)> = scores
-        .iter()
-        .copied()
-        .zip(positive.iter().copied())
-        .collect();
-    let n_pos = pairs.iter().filter(|(_, p)| *p).count();
-    let n_neg = pairs.len() - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return None;
-    }
-    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (pairs, n_pos, n_neg) = scored_pairs(scores, positive)?;
     // Sum of the (1-based, tie-averaged) ranks of the positives.
     let mut rank_sum = 0.0;
     let mut start = 0;

@@ -20,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use crate::artifacts::{write_json, ArtifactDir};
 use crate::checkpoint::{load_module, module_from_bytes, module_to_bytes, save_module, ModelId};
 use crate::config::{Monitor, TrainConfig};
-use crate::driver::{drive, Batching, DriveSpec, EpochJob, LoopState, Partial, StepOutcome};
+use crate::driver::{
+    drive, Batching, DriveSpec, EpochJob, LoopSettings, LoopState, Partial, StepOutcome,
+};
 use crate::metrics::{classification_metrics, regression_metrics, ConfusionMatrix};
 use crate::optim::{Schedule, ZooOptimizer};
 use crate::progress::ProgressMode;
@@ -368,23 +370,17 @@ where
     type Extra = EarlyStopping;
     type Report = Report;
 
-    fn epochs(&self) -> usize {
-        self.spec.cfg.epochs
-    }
-
-    fn seed(&self) -> u64 {
-        self.spec.cfg.seed
-    }
-
-    fn keep_checkpoints(&self) -> usize {
-        self.spec.cfg.keep_checkpoints
-    }
-
-    fn batching(&self) -> Batching {
-        Batching {
-            samples: self.train.len(),
-            batch_size: self.batch_size,
-            drop_last: false,
+    fn settings(&self) -> LoopSettings {
+        let cfg = self.spec.cfg;
+        LoopSettings {
+            epochs: cfg.epochs,
+            seed: cfg.seed,
+            keep_checkpoints: cfg.keep_checkpoints,
+            batching: Batching {
+                samples: self.train.len(),
+                batch_size: self.batch_size,
+                drop_last: false,
+            },
         }
     }
 
@@ -503,7 +499,7 @@ where
             ),
             None => None,
         };
-        stop.iteration += self.batching().steps();
+        stop.iteration += self.settings().batching.steps();
         let sums = &partial.sums;
         let n = self.train.len();
         let record = EpochRecord {
