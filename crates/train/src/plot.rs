@@ -92,6 +92,20 @@ impl plotters::coord::ranged1d::Ranged for TickedAxis {
     }
 }
 
+/// Draws `chart`'s series legend at `position`, boxed on a translucent white background.
+fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
@@ -237,17 +251,14 @@ fn line_panels(path: &Path, title: &str, panels: Vec<Panel<'_>>) -> Result<(), T
                         PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(if ends_high {
+            legend(
+                &mut chart,
+                if ends_high {
                     SeriesLabelPosition::LowerRight
                 } else {
                     SeriesLabelPosition::UpperRight
-                })
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| e.to_string())?;
+                },
+            )?;
         }
         Ok(())
     })
@@ -367,13 +378,7 @@ pub fn decision_map(path: &Path, title: &str, map: &DecisionMap<'_>) -> Result<(
             .map_err(|e| e.to_string())?
             .label("misclassified")
             .legend(|(x, y)| Circle::new((x + 9, y), 7, BLACK.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         Ok(())
     })
 }
@@ -497,13 +502,7 @@ pub fn roc_curve(
             .map_err(|e| e.to_string())?
             .label(format!("model (AUC {auc:.4})"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLUE.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
 }
 
@@ -549,13 +548,7 @@ pub fn predicted_vs_true(
             .map_err(|e| e.to_string())?
             .label(format!("test samples (R² {r2:.4})"))
             .legend(|(x, y)| Circle::new((x + 9, y), 3, BLUE.filled()));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| e.to_string())
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
@@ -868,13 +861,7 @@ pub fn ratio_bars(
                     ))
                     .map_err(|e| e.to_string())?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(|e| e.to_string())?;
+            legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     })
