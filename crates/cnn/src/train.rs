@@ -10,7 +10,7 @@ use zoo_data::images::{Augment, ImageDatasetKind};
 use zoo_train::artifacts::write_json;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::metrics::{argmax, ConfusionMatrix};
-use zoo_train::plot::{image_grid, training_curves, Tile};
+use zoo_train::plot::{image_grid, Tile};
 pub use zoo_train::train::JobContext;
 use zoo_train::{
     fit, seed_backend, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError,
@@ -163,14 +163,6 @@ pub fn run<B: AutodiffBackend>(
         .ok_or_else(|| TrainError::Invalid("no confusion matrix".into()))?;
 
     if let Some(dir) = &ctx.artifacts {
-        training_curves(
-            &dir.path("training_curves.png"),
-            "CNN training",
-            &report.history,
-        )?;
-        report
-            .extra
-            .insert("training_curves".into(), "training_curves.png".into());
         let classes = job.dataset.classes();
         let k = job.model.num_classes;
         let wrong: Vec<Tile<'_>> = (0..data.test.len())

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use zoo_train::artifacts::write_json;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::metrics::ConfusionMatrix;
-use zoo_train::plot::{decision_map, training_curves, DecisionMap};
+use zoo_train::plot::{decision_map, DecisionMap};
 use zoo_train::train::to_vec_f32;
 pub use zoo_train::train::JobContext;
 use zoo_train::{fit, seed_backend, Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError};
@@ -175,11 +175,6 @@ pub fn run<B: AutodiffBackend>(
     let confusion = trained.test.as_ref().and_then(|t| t.confusion.clone());
 
     if let Some(dir) = &ctx.artifacts {
-        let curves = dir.path("training_curves.png");
-        training_curves(&curves, "MLP training", &report.history)?;
-        report
-            .extra
-            .insert("training_curves".into(), "training_curves.png".into());
         if let (Some(test), MlpTask::Moons { .. }) = (&trained.test, &job.task) {
             let path = dir.path("decision_boundary.png");
             let acc = report

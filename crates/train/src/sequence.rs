@@ -18,7 +18,6 @@ use crate::artifacts::read_json;
 use crate::artifacts::write_json;
 use crate::checkpoint::load_model;
 use crate::checkpoint::ModelId;
-use crate::plot::training_curves;
 use crate::train::{to_vec_f32, JobContext};
 use crate::{fit, DataError, Report, RunInfo, RunSpec, TrainConfig, TrainError};
 use zoo_data::data::{Dataset, Objective, Predict};
@@ -260,7 +259,7 @@ where
         target_scaler: None,
         class_names: Vec::new(),
     };
-    let mut report = match &job.task {
+    let report = match &job.task {
         SeqTask::RowMnist {
             data,
             valid_fraction,
@@ -386,11 +385,6 @@ where
         }
     };
     if let Some(dir) = &ctx.artifacts {
-        let title = format!("{} training", kind.to_uppercase());
-        training_curves(&dir.path("training_curves.png"), &title, &report.history)?;
-        report
-            .extra
-            .insert("training_curves".into(), "training_curves.png".into());
         write_json(&dir.report(), &report)?;
     }
     Ok(report)

@@ -582,7 +582,7 @@ where
 
 /// Trains `model` on `train`, validating on `valid` after every epoch and testing the final
 /// model on `test`. With `spec.artifacts` it writes a checkpoint per epoch, `best.mpk` (early
-/// stopping), `model.mpk`, the test plots ([`crate::plot::evaluation_plots`]:
+/// stopping), `model.mpk`, `training_curves.png`, the test plots ([`crate::plot::evaluation_plots`]:
 /// `confusion.png` and, with two classes, `roc.png`; `predicted_vs_true.png` for a
 /// regression) and `report.json`; with `spec.resume` it continues from the newest checkpoint
 /// there.
@@ -667,8 +667,16 @@ where
             &dir.path("model.mpk"),
             &spec.model_id,
         )?;
+        let what = spec.info.model.to_uppercase();
+        crate::plot::training_curves(
+            &dir.path("training_curves.png"),
+            &format!("{what} training"),
+            &report.history,
+        )?;
+        report
+            .extra
+            .insert("training_curves".into(), "training_curves.png".into());
         if let Some(eval) = &test_eval {
-            let what = spec.info.model.to_uppercase();
             for (key, file) in crate::plot::evaluation_plots(dir, &what, eval, &spec.class_names)? {
                 report.extra.insert(key, file);
             }
