@@ -1,0 +1,187 @@
+use super::*;
+use burn::module::Module;
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
+use burn::tensor::Tensor;
+use zoo_ndarray::NdArray;
+
+type B = NdArray;
+
+/// Two Linear layers standing for the gates of a stacked recurrent matrix, and a BatchNorm.
+#[derive(Module, Debug)]
+struct Net<B: Backend> {
+    first: Linear<B>,
+    second: Linear<B>,
+    norm: BatchNorm<B>,
+}
+
+fn net() -> Net<B> {
+    let d = Default::default();
+    Net {
+        first: LinearConfig::new(3, 2).init(&d),
+        second: LinearConfig::new(3, 2).init(&d),
+        norm: BatchNormConfig::new(2).init(&d),
+    }
+}
+
+/// `first` and `second` are the two blocks of `rnn.weight` `[4, 3]` and `rnn.bias` `[4]`.
+fn layout() -> TorchLayout {
+    let mut l = TorchLayout::new();
+    for (i, name) in ["first", "second"].into_iter().enumerate() {
+        l = l
+            .entry(Entry {
+                burn: format!("{name}.weight"),
+                torch: "rnn.weight".into(),
+                transpose: true,
+                block: Some((i, 2)),
+            })
+            .entry(Entry {
+                burn: format!("{name}.bias"),
+                torch: "rnn.bias".into(),
+                transpose: false,
+                block: Some((i, 2)),
+            });
+    }
+    l.batch_norm("norm", "bn")
+}
+
+fn counting(shape: &[usize]) -> TorchTensor {
+    let n = shape.iter().product::<usize>();
+    TorchTensor {
+        shape: shape.to_vec(),
+        values: (0..n).map(|v| v as f32).collect(),
+    }
+}
+
+fn state() -> StateDict {
+    let mut s = StateDict::new();
+    s.insert("rnn.weight".into(), counting(&[4, 3]));
+    s.insert("rnn.bias".into(), counting(&[4]));
+    for k in ["weight", "bias", "running_mean", "running_var"] {
+        s.insert(format!("bn.{k}"), counting(&[2]));
+    }
+    s
+}
+
+fn values<const D: usize>(t: Tensor<B, D>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().unwrap()
+}
+
+#[test]
+fn gate_blocks_are_cut_by_rows_and_transposed() {
+    let file = Path::new("state.pt");
+    let m = load_state_dict(net(), &state(), file, &layout()).unwrap();
+    // rnn.weight rows 0-1 are [[0,1,2],[3,4,5]]; Burn keeps [in, out], so first is its transpose.
+    assert_eq!(values(m.first.weight.val()), [0., 3., 1., 4., 2., 5.]);
+    assert_eq!(values(m.second.weight.val()), [6., 9., 7., 10., 8., 11.]);
+    assert_eq!(values(m.first.bias.unwrap().val()), [0., 1.]);
+    assert_eq!(values(m.second.bias.unwrap().val()), [2., 3.]);
+    assert_eq!(values(m.norm.running_var.value()), [0., 1.]);
+    assert_eq!(values(m.norm.gamma.val()), [0., 1.]);
+}
+
+#[test]
+fn export_is_the_inverse_of_import() {
+    let m = load_state_dict(net(), &state(), Path::new("x"), &layout()).unwrap();
+    assert_eq!(to_state_dict(&m, &layout()).unwrap(), state());
+}
+
+#[test]
+fn safetensors_round_trip_adds_the_batch_norm_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("net.safetensors");
+    let m = load_state_dict(net(), &state(), &file, &layout()).unwrap();
+    save_safetensors(&m, &file, &layout()).unwrap();
+    let back = read_state_dict(&file).unwrap();
+    assert_eq!(back, state(), "num_batches_tracked is skipped on reading");
+    let raw = std::fs::read(&file).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&raw).unwrap();
+    assert!(st.names().contains(&"bn.num_batches_tracked"));
+    let again = load_pytorch(net(), &file, &layout()).unwrap();
+    assert_eq!(
+        values(again.second.weight.val()),
+        values(m.second.weight.val())
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary left"
+    );
+}
+
+fn error(state: StateDict) -> String {
+    load_state_dict(net(), &state, Path::new("w.pt"), &layout())
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn missing_unexpected_and_misshaped_tensors_are_named() {
+    let mut s = state();
+    s.remove("bn.running_var");
+    assert_eq!(
+        error(s),
+        "w.pt: missing tensor 'bn.running_var' (expected shape [2])"
+    );
+    let mut s = state();
+    s.insert("fc.weight".into(), counting(&[1]));
+    assert!(error(s).starts_with("w.pt: unexpected tensor 'fc.weight'"));
+    let mut s = state();
+    s.insert("rnn.weight".into(), counting(&[4, 5]));
+    assert_eq!(
+        error(s),
+        "w.pt: tensor 'rnn.weight' has shape [4, 5], expected [4, 3] for this architecture"
+    );
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn read_error(p: &Path) -> String {
+    read_state_dict(p).unwrap_err().to_string()
+}
+
+#[test]
+fn broken_files_are_one_line_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (name, bytes) in [
+        ("empty.safetensors", &b""[..]),
+        ("empty.pt", b""),
+        ("text.pt", b"not a pickle at all"),
+        ("short.safetensors", b"\x10\0\0\0\0\0\0\0{\"a\":"),
+    ] {
+        let p = write(d, name, bytes);
+        let e = read_error(&p);
+        assert!(e.starts_with(&format!("{}: ", p.display())), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+    // A header that promises more data than the file holds.
+    let header = br#"{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#;
+    let mut lying = (header.len() as u64).to_le_bytes().to_vec();
+    lying.extend_from_slice(header);
+    lying.extend_from_slice(&[0; 8]);
+    let p = write(d, "lying.safetensors", &lying);
+    assert!(
+        read_error(&p).contains("not a valid safetensors file"),
+        "{}",
+        read_error(&p)
+    );
+    let p = write(d, "w.onnx", b"");
+    assert!(read_error(&p).contains("unknown weights format"));
+    assert!(read_error(&d.join("absent.pt")).ends_with("no such file"));
+}
+
+#[test]
+fn float64_tensors_are_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = br#"{"fc.weight":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header);
+    bytes.extend_from_slice(&1f64.to_le_bytes());
+    let p = write(dir.path(), "f64.safetensors", &bytes);
+    let e = read_error(&p);
+    assert!(e.contains("tensor 'fc.weight' is F64, not float32"), "{e}");
+}
