@@ -58,6 +58,13 @@ step "tests and doc examples of every crate; the example binaries with ndarray, 
 # backend left out names its cargo feature. Each example compiled for three backends cost
 # 4-5 minutes here, and wgpu and tch are proven by the backend tests below.
 cargo test --workspace --no-fail-fast
+step "PyTorch weights: a fresh export from torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null), imported by the zoo's MLP and CNN"
+# The committed fixtures (tests/fixtures/pytorch) came from the same command; this checks that
+# today's torch still writes what the zoo reads, .pt included for the CNN.
+PT_EXPORT="$(mktemp -d)"
+"$VENV/bin/python" reference/pytorch_seed.py --export "$PT_EXPORT"
+ZOO_PYTORCH_FIXTURES="$PT_EXPORT" cargo test --workspace --no-fail-fast --lib pytorch -- --nocapture
+rm -rf "$PT_EXPORT"
 step "the backend tests on ndarray, wgpu and tch; the compare binary with all three"
 cargo test --workspace --no-fail-fast --features "$FEATURES" --test backends
 cargo build --workspace --features "$FEATURES" --example compare

@@ -8,6 +8,12 @@ data and batch sizes, and writes a JSON result:
 
     python reference/pytorch_seed.py --workload DIR --out RESULT.json
     python reference/pytorch_seed.py --check      # prints torch's version if torch imports
+    python reference/pytorch_seed.py --export DIR # trained seed weights for the zoo to import
+
+`--export DIR` trains the seed MLP (two moons) and CNN (the bundled MNIST sample) briefly, as the
+tutorial does, and writes for each MODEL: MODEL.pt (torch.save of the state_dict), MODEL.safetensors
+(the same tensors) and MODEL_io.safetensors (a fixed `input` batch and the model's `output` on it,
+in eval mode). The CNN also gets its test accuracy on the sample in MODEL_io's metadata.
 
 DIR holds spec.json, train_x.f32 / test_x.f32 (float32, row-major [n, *input_shape]) and
 train_y.u8 / test_y.u8 (uint8 labels; absent for the gan). Only the standard library and torch.
@@ -244,9 +250,104 @@ def run(torch, wdir, out):
     write_atomic(out, (json.dumps(result, indent=2) + "\n").encode())
 
 
+# --- --export: the tutorial's trained weights, for the zoo's PyTorch import (zoo-weights) ---
+
+def write_safetensors(torch, path, tensors, metadata=None):
+    """The safetensors format by hand (8-byte header length, JSON header, raw little-endian
+    data), so the script keeps needing only torch; float32 tensors only."""
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().to(torch.float32).contiguous()
+        raw = ctypes.string_at(t.data_ptr(), t.numel() * 4) if t.numel() else b""
+        header[name] = {"dtype": "F32", "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        chunks.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-len(head) % 8)
+    write_atomic(path, len(head).to_bytes(8, "little") + head + b"".join(chunks))
+
+
+def read_idx_gz(path):
+    import gzip
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except OSError as e:
+        raise Fail(f"cannot read {path}: {e}")
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return raw[4 + 4 * dims:], shape
+
+
+def mnist_sample(torch, split):
+    """The bundled MNIST sample, Normalize(0.5, 0.5) as the tutorial (and the zoo's CNN) does."""
+    root = Path(__file__).resolve().parent.parent / "assets" / "mnist-sample"
+    pix, shape = read_idx_gz(root / f"{split}-images-idx3-ubyte.gz")
+    lab, _ = read_idx_gz(root / f"{split}-labels-idx1-ubyte.gz")
+    x = torch.frombuffer(bytearray(pix), dtype=torch.uint8).view(shape[0], 1, 28, 28)
+    y = torch.frombuffer(bytearray(lab), dtype=torch.uint8).long()
+    return (x.float() / 255 - 0.5) / 0.5, y
+
+
+def moons(torch, n, noise, gen):
+    """make_moons(n, noise): two interleaving half circles (as scikit-learn draws them)."""
+    a, b = n // 2, n - n // 2
+    ta, tb = torch.linspace(0, math.pi, a), torch.linspace(0, math.pi, b)
+    x = torch.cat([torch.stack([ta.cos(), ta.sin()], 1),
+                   torch.stack([1 - tb.cos(), 1 - tb.sin() - 0.5], 1)])
+    y = torch.cat([torch.zeros(a), torch.ones(b)]).long()
+    return x + noise * torch.randn(x.shape, generator=gen), y
+
+
+def fit(torch, model, x, y, epochs, batch, lr, gen):
+    opt, ce = torch.optim.Adam(model.parameters(), lr=lr), torch.nn.CrossEntropyLoss()
+    model.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            idx = order[i:i + batch]
+            opt.zero_grad()
+            ce(model(x[idx]), y[idx]).backward()
+            opt.step()
+    return model.eval()
+
+
+def export(torch, out):
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(42)
+    spec = {"input_shape": [2], "classes": 2, "hidden": 16}
+    jobs = {}
+    # MLP: two moons (standardised), 200 full-batch epochs of Adam lr 0.01, as in the tutorial.
+    x, y = moons(torch, 1000, 0.2, gen)
+    x = (x - x.mean(0)) / x.std(0, unbiased=False)
+    mlp = fit(torch, build(torch, {**spec, "model": "mlp"}), x[:800], y[:800], 200, 800, 0.01, gen)
+    jobs["mlp"] = (mlp, x[800:832], {})
+    # CNN: one epoch on the bundled 3,000-image sample, batch 64, Adam lr 1e-3 (short run).
+    tx, ty = mnist_sample(torch, "train")
+    cnn = build(torch, {**spec, "model": "cnn", "input_shape": [1, 28, 28], "classes": 10})
+    cnn = fit(torch, cnn, tx, ty, 1, 64, 1e-3, gen)
+    vx, vy = mnist_sample(torch, "t10k")
+    with torch.inference_mode():
+        correct = int((cnn(vx).argmax(1) == vy).sum())
+    jobs["cnn"] = (cnn, vx[:16], {"test_accuracy": correct / len(vx), "test_images": len(vx)})
+    for name, (model, batch, meta) in jobs.items():
+        state = model.state_dict()
+        tmp = out / f".{name}.pt.tmp{os.getpid()}"
+        torch.save(state, tmp)
+        os.replace(tmp, out / f"{name}.pt")
+        write_safetensors(torch, out / f"{name}.safetensors", state)
+        with torch.inference_mode():
+            output = model(batch)
+        write_safetensors(torch, out / f"{name}_io.safetensors", {"input": batch, "output": output},
+                          {"torch_version": torch.__version__, **meta})
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):
-        print(f"error: {message} (usage: --workload DIR --out RESULT.json, or --check)",
+        print(f"error: {message} (usage: --workload DIR --out RESULT.json, --export DIR, or --check)",
               file=sys.stderr)
         sys.exit(2)
 
@@ -256,7 +357,19 @@ def main():
     p.add_argument("--workload", type=Path, help="directory written by burn-zoo's compare")
     p.add_argument("--out", type=Path, help="where to write the result JSON")
     p.add_argument("--check", action="store_true", help="print torch's version and exit")
+    p.add_argument("--export", type=Path, metavar="DIR",
+                   help="train the seed MLP and CNN briefly and write their weights to DIR")
     a = p.parse_args()
+    if a.export:
+        if a.workload or a.out or a.check:
+            p.error("--export takes no other arguments")
+        torch = import_torch()
+        try:
+            export(torch, a.export)
+        except Fail as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if a.check:
         if a.workload or a.out:
             p.error("--check takes no other arguments")

@@ -15,6 +15,7 @@
 //! | [`gan`] | `zoo-gan` | the tutorial's GAN, DCGAN, WGAN(-GP), conditional GAN, FID |
 //! | [`data`] | `zoo-data` | data sources, splits, scalers, tokenizer |
 //! | [`train`] | `zoo-train` | training loops, checkpoints, reports, metrics, plots |
+//! | `weights` | `zoo-weights` | PyTorch `state_dict`s in and out, every key and shape checked (feature `pytorch`) |
 //! | [`kernels`] | `zoo-kernels` | fused recurrent layers, im2col convolution, fast-path table |
 //! | [`ndarray`] | `zoo-ndarray` | the zoo's CPU backend (feature `ndarray`, on by default) |
 
@@ -28,3 +29,5 @@ pub use zoo_mlp as mlp;
 pub use zoo_ndarray as ndarray;
 pub use zoo_rnn as rnn;
 pub use zoo_train as train;
+#[cfg(feature = "pytorch")]
+pub use zoo_weights as weights;

@@ -8,7 +8,8 @@
 //! - [`model`]: [`MlpConfig`] and [`Mlp`] (needs only `burn`);
 //! - [`data`]: two moons and CSV tables, split and standardised (feature `train`);
 //! - [`train`]: a whole run — data, training, plots, `report.json` (feature `train`);
-//! - [`infer`]: load a saved run and predict (feature `train`).
+//! - [`infer`]: load a saved run and predict (feature `train`);
+//! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
 //!
 //! Train the seed model for a few epochs on the zoo's CPU backend and predict two points:
 //!
@@ -40,6 +41,8 @@ pub use model::{Mlp, MlpActivation, MlpConfig, MlpInit};
 pub mod data;
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "pytorch")]
+pub mod pytorch;
 #[cfg(feature = "train")]
 pub mod train;
 #[cfg(feature = "train")]
