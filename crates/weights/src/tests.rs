@@ -185,3 +185,27 @@ fn float64_tensors_are_refused_by_name() {
     let e = read_error(&p);
     assert!(e.contains("tensor 'fc.weight' is F64, not float32"), "{e}");
 }
+
+/// A pickle whose loading would run `touch MARKER` (`os.system` through REDUCE): the reader
+/// parses it and never calls anything: burn-store 0.21 refuses the global ("Unsupported Python
+/// type 'os.system'"), so the marker never appears.
+#[test]
+fn a_pickle_that_would_run_code_is_never_executed() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("executed");
+    // Protocol 2: PROTO, GLOBAL os.system, BINUNICODE command, TUPLE1, REDUCE, STOP.
+    let command = format!("touch {}", marker.display());
+    let mut evil = b"\x80\x02cos\nsystem\nX".to_vec();
+    evil.extend_from_slice(&(command.len() as u32).to_le_bytes());
+    evil.extend_from_slice(command.as_bytes());
+    evil.extend_from_slice(b"\x85R.");
+    let p = write(dir.path(), "evil.pt", &evil);
+    match read_state_dict(&p) {
+        Ok(state) => assert!(state.is_empty(), "{state:?}"),
+        Err(e) => assert!(e.to_string().starts_with(&p.display().to_string()), "{e}"),
+    }
+    assert!(!marker.exists(), "the pickle's code ran");
+    // Loading it into a model then names the first tensor it lacks.
+    let e = load_pytorch(net(), &p, &layout()).unwrap_err().to_string();
+    assert!(e.contains("tensor") || e.contains("state_dict"), "{e}");
+}
