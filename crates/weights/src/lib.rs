@@ -522,17 +522,7 @@ pub fn write_safetensors(
         .collect::<Result<Vec<_>, _>>()?;
     let out = safetensors::serialize(views, metadata)
         .map_err(|e| fail(file, format!("cannot encode: {e}")))?;
-    let name = file
-        .file_name()
-        .ok_or_else(|| fail(file, "not a file name"))?
-        .to_string_lossy();
-    let tmp = file.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    std::fs::write(&tmp, out)
-        .and_then(|()| std::fs::rename(&tmp, file))
-        .map_err(|e| {
-            std::fs::remove_file(&tmp).ok();
-            fail(file, format!("cannot write: {e}"))
-        })
+    zoo_data::fs::atomic_write(file, &out).map_err(|e| fail(file, format!("cannot write: {e}")))
 }
 
 #[cfg(test)]
