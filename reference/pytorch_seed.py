@@ -9,11 +9,15 @@ data and batch sizes, and writes a JSON result:
     python reference/pytorch_seed.py --workload DIR --out RESULT.json
     python reference/pytorch_seed.py --check      # prints torch's version if torch imports
     python reference/pytorch_seed.py --export DIR # trained seed weights for the zoo to import
+    python reference/pytorch_seed.py --verify DIR # the zoo's exports, loaded back into PyTorch
 
-`--export DIR` trains the seed MLP (two moons) and CNN (the bundled MNIST sample) briefly, as the
-tutorial does, and writes for each MODEL: MODEL.pt (torch.save of the state_dict), MODEL.safetensors
-(the same tensors) and MODEL_io.safetensors (a fixed `input` batch and the model's `output` on it,
-in eval mode). The CNN also gets its test accuracy on the sample in MODEL_io's metadata.
+`--export DIR` trains every seed model briefly, as the tutorial does: the MLP (two moons), the CNN
+(the bundled MNIST sample), the RNN (tanh), GRU, LSTM (1 and 2 layers, and 2 bidirectional) on the
+seed's random sequences, and the GAN (one epoch on the sample). For each MODEL (mlp, cnn, rnn, gru,
+lstm, lstm2, bilstm, gan_generator, gan_discriminator) it writes MODEL.pt (torch.save of the
+state_dict), MODEL.safetensors (the same tensors) and MODEL_io.safetensors (a fixed `input` batch
+and the model's `output` on it, in eval mode; the discriminator's also has its `logits`). The
+CNN's MODEL_io metadata holds its test accuracy on the sample.
 
 DIR holds spec.json, train_x.f32 / test_x.f32 (float32, row-major [n, *input_shape]) and
 train_y.u8 / test_y.u8 (uint8 labels; absent for the gan). Only the standard library and torch.
@@ -112,6 +116,55 @@ def load_split(torch, wdir, spec, split, labels):
     return x, y
 
 
+def seq_model(torch, cell, features, hidden, classes, layers=1, bidirectional=False):
+    """The tutorial's sequence classifier: `rnn` (nn.RNN tanh/relu, nn.GRU or nn.LSTM,
+    batch_first) read at the last step, then `fc`. A bidirectional network's head reads the
+    forward direction's last step and the reverse direction's first (each has seen the whole
+    sequence), as burn-zoo's LstmNet does."""
+    nn = torch.nn
+
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            kw = dict(num_layers=layers, batch_first=True, bidirectional=bidirectional)
+            if cell in ("tanh", "relu"):
+                self.rnn = nn.RNN(features, hidden, nonlinearity=cell, **kw)
+            else:
+                self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(features, hidden, **kw)
+            self.fc = nn.Linear(hidden * (2 if bidirectional else 1), classes)
+
+        def forward(self, x):
+            out, _ = self.rnn(x)
+            if bidirectional:
+                return self.fc(torch.cat([out[:, -1, :hidden], out[:, 0, hidden:]], 1))
+            return self.fc(out[:, -1, :])
+    return Seq()
+
+
+def strong_cnn(torch):
+    """burn-zoo's strong CNN preset in PyTorch: the seed's layers with batch norm after each
+    convolution and the hidden Linear, dropout 0.25 after pooling and 0.5 before the head."""
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 32, 3), nn.BatchNorm2d(32), nn.ReLU(), nn.Conv2d(32, 64, 3),
+                         nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25),
+                         nn.Flatten(), nn.Linear(9216, 128), nn.BatchNorm1d(128), nn.ReLU(),
+                         nn.Dropout(0.5), nn.Linear(128, 10))
+
+
+def dcgan(torch, latent=100, w=64, size=28):
+    """The DCGAN of burn-zoo's `Arch::Conv` as PyTorch's DCGAN example writes it (no conv bias)."""
+    nn = torch.nn
+    g = nn.Sequential(nn.ConvTranspose2d(latent, 2 * w, size // 4, bias=False),
+                      nn.BatchNorm2d(2 * w), nn.ReLU(),
+                      nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), nn.BatchNorm2d(w), nn.ReLU(),
+                      nn.ConvTranspose2d(w, 1, 4, 2, 1, bias=False), nn.Tanh())
+    d = nn.Sequential(nn.Conv2d(1, w, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+                      nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * w),
+                      nn.LeakyReLU(0.2), nn.Conv2d(2 * w, 1, size // 4, bias=False), nn.Flatten(),
+                      nn.Sigmoid())
+    return g, d
+
+
 def build(torch, spec):
     nn, m, shape = torch.nn, spec["model"], spec["input_shape"]
     c, h = spec["classes"], spec["hidden"]
@@ -122,17 +175,7 @@ def build(torch, spec):
                              nn.MaxPool2d(2), nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(),
                              nn.Linear(128, c))
     if m in ("rnn", "lstm"):
-        class Seq(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.rnn = (nn.RNN(shape[1], h, num_layers=1, nonlinearity="tanh", batch_first=True)
-                            if m == "rnn" else nn.LSTM(shape[1], h, batch_first=True))
-                self.fc = nn.Linear(h, c)
-
-            def forward(self, x):
-                out, _ = self.rnn(x)
-                return self.fc(out[:, -1, :])
-        return Seq()
+        return seq_model(torch, "tanh" if m == "rnn" else "lstm", shape[1], h, c)
     d, z = shape[0], spec["latent_dim"]
     g = nn.Sequential(nn.Linear(z, 256), nn.ReLU(), nn.Linear(256, 512), nn.ReLU(),
                       nn.Linear(512, d), nn.Tanh())
@@ -314,6 +357,24 @@ def fit(torch, model, x, y, epochs, batch, lr, gen):
     return model.eval()
 
 
+def gan_train(torch, g, d, x, batch, gen):
+    """One epoch of the tutorial's GAN loop: BCE, Adam lr 2e-4 for both, non-saturating G loss."""
+    opt_g = torch.optim.Adam(g.parameters(), lr=2e-4)
+    opt_d = torch.optim.Adam(d.parameters(), lr=2e-4)
+    bce = torch.nn.BCELoss()
+    order = torch.randperm(len(x), generator=gen)
+    for i in range(0, len(x), batch):
+        real = x[order[i:i + batch]]
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(real), 1)
+        opt_d.zero_grad()
+        fake = g(torch.randn(len(real), 100, generator=gen)).detach()
+        (bce(d(real), ones) + bce(d(fake), zeros)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        bce(d(g(torch.randn(len(real), 100, generator=gen))), ones).backward()
+        opt_g.step()
+
+
 def export(torch, out):
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -333,21 +394,131 @@ def export(torch, out):
     with torch.inference_mode():
         correct = int((cnn(vx).argmax(1) == vy).sum())
     jobs["cnn"] = (cnn, vx[:16], {"test_accuracy": correct / len(vx), "test_images": len(vx)})
-    for name, (model, batch, meta) in jobs.items():
+    # Sequence models: the seed's task (random [n, 10, 8] sequences, Adam lr 0.01, full batch;
+    # 50 epochs for the RNNs, 30 for the LSTMs), labelled by the sign of the first feature's sum.
+    sx = torch.randn(100, 10, 8, generator=gen)
+    sy = (sx[:, :, 0].sum(1) > 0).long()
+    for name, cell, layers, bi, epochs in [("rnn", "tanh", 1, False, 50), ("gru", "gru", 1, False, 50),
+                                           ("lstm", "lstm", 1, False, 30),
+                                           ("lstm2", "lstm", 2, False, 30),
+                                           ("bilstm", "lstm", 2, True, 30)]:
+        net = fit(torch, seq_model(torch, cell, 8, 32, 2, layers, bi), sx, sy, epochs, 100, 0.01, gen)
+        jobs[name] = (net, torch.randn(8, 10, 8, generator=gen), {})
+    # GAN: one epoch of the tutorial's loop on the bundled sample (flattened, in [-1, 1]); the
+    # discriminator's batch is real images, its outputs probabilities (`logits` before Sigmoid).
+    g, d = build(torch, {**spec, "model": "gan", "input_shape": [784], "latent_dim": 100})
+    gan_train(torch, g, d, tx.view(-1, 784), 64, gen)
+    jobs["gan_generator"] = (g.eval(), torch.randn(8, 100, generator=gen), {})
+    real = vx[:8].reshape(8, 784)
+    with torch.inference_mode():
+        logits = d.eval()[:-1](real)
+    jobs["gan_discriminator"] = (d, real, {}, {"logits": logits})
+    # The strong preset: ten training steps on the sample move its batch norm statistics.
+    strong = fit(torch, strong_cnn(torch), tx[:640], ty[:640], 1, 64, 1e-3, gen)
+    jobs["cnn_strong"] = (strong, vx[:16], {})
+    # The DCGAN at PyTorch's init; three training-mode passes give its batch norms statistics.
+    g, d = dcgan(torch)
+    with torch.no_grad():
+        for _ in range(3):
+            d(g(torch.randn(16, 100, 1, 1, generator=gen)))
+    z = torch.randn(8, 100, generator=gen)
+    jobs["dcgan_generator"] = (g.eval(), z, {}, {}, z.view(8, 100, 1, 1))
+    with torch.inference_mode():
+        fake = g(z.view(8, 100, 1, 1))
+        logits = d.eval()[:-1](fake)
+    jobs["dcgan_discriminator"] = (d, fake, {}, {"logits": logits})
+    for name, (model, batch, meta, *extra) in jobs.items():
         state = model.state_dict()
         tmp = out / f".{name}.pt.tmp{os.getpid()}"
         torch.save(state, tmp)
         os.replace(tmp, out / f"{name}.pt")
         write_safetensors(torch, out / f"{name}.safetensors", state)
         with torch.inference_mode():
-            output = model(batch)
-        write_safetensors(torch, out / f"{name}_io.safetensors", {"input": batch, "output": output},
+            output = model(extra[1] if len(extra) > 1 else batch)
+        io = {"input": batch, "output": output, **(extra[0] if extra else {})}
+        write_safetensors(torch, out / f"{name}_io.safetensors", io,
                           {"torch_version": torch.__version__, **meta})
+
+
+def read_safetensors(torch, path):
+    """A safetensors file's float32 tensors, by hand (see write_safetensors)."""
+    try:
+        raw = path.read_bytes()
+        n = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8:8 + n])
+    except (OSError, ValueError) as e:
+        raise Fail(f"{path} is not a readable safetensors file: {e}")
+    out, base = {}, 8 + n
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        if info.get("dtype") != "F32":
+            raise Fail(f"{path}: tensor '{name}' is {info.get('dtype')}, not F32")
+        a, b = info["data_offsets"]
+        if base + b > len(raw) or a > b:
+            raise Fail(f"{path}: tensor '{name}' lies outside the file")
+        t = torch.frombuffer(bytearray(raw[base + a:base + b]), dtype=torch.float32)
+        out[name] = t.view(info["shape"]) if info["shape"] else t.reshape(())
+    return out
+
+
+def zoo_exports(torch):
+    """Each export's tutorial module and how it maps burn-zoo's input batch to the outputs the
+    zoo writes (the discriminators: logits, before the final Sigmoid)."""
+    seq = lambda cell, layers=1, bi=False: (lambda: seq_model(torch, cell, 8, 32, 2, layers, bi),
+                                            lambda m, x: m(x))
+    spec = {"input_shape": [2], "classes": 2, "hidden": 16, "latent_dim": 100}
+    return {
+        "mlp": (lambda: build(torch, {**spec, "model": "mlp"}), lambda m, x: m(x)),
+        "cnn": (lambda: build(torch, {**spec, "model": "cnn", "classes": 10,
+                                      "input_shape": [1, 28, 28]}), lambda m, x: m(x)),
+        "cnn_strong": (lambda: strong_cnn(torch), lambda m, x: m(x)),
+        "rnn": seq("tanh"), "gru": seq("gru"), "lstm": seq("lstm"), "lstm2": seq("lstm", 2),
+        "bilstm": seq("lstm", 2, True),
+        "gan_generator": (lambda: build(torch, {**spec, "model": "gan", "input_shape": [784]})[0],
+                          lambda m, x: m(x)),
+        "gan_discriminator": (lambda: build(torch, {**spec, "model": "gan",
+                                                    "input_shape": [784]})[1],
+                              lambda m, x: m[:-1](x.reshape(len(x), 784))),
+        "dcgan_generator": (lambda: dcgan(torch)[0], lambda m, x: m(x.view(len(x), -1, 1, 1))),
+        "dcgan_discriminator": (lambda: dcgan(torch)[1], lambda m, x: m[:-1](x)),
+    }
+
+
+def verify(torch, wdir):
+    """Loads every burn-zoo export in DIR (MODEL.safetensors, with MODEL_io.safetensors holding
+    the zoo's `input` batch and its `output`) into the tutorial's module with
+    load_state_dict(strict=True), and checks PyTorch's outputs against the zoo's."""
+    found = 0
+    for name, (make, forward) in zoo_exports(torch).items():
+        weights, io = wdir / f"{name}.safetensors", wdir / f"{name}_io.safetensors"
+        if not weights.is_file():
+            continue
+        model = make()
+        try:
+            model.load_state_dict(read_safetensors(torch, weights), strict=True)
+        except RuntimeError as e:
+            raise Fail(f"{weights} does not load into the tutorial's {name}: {e}")
+        batch = read_safetensors(torch, io)
+        with torch.inference_mode():
+            got = forward(model.eval(), batch["input"]).reshape(-1)
+        want = batch["output"].reshape(-1)
+        if got.shape != want.shape:
+            raise Fail(f"{name}: PyTorch gives {got.numel()} outputs, the zoo {want.numel()}")
+        diff, scale = float((got - want).abs().max()), float(want.abs().max())
+        rel = diff / scale if scale > 0 else diff
+        print(f"{name}: loaded strictly; largest difference from the zoo {diff:.3e} at scale "
+              f"{scale:.4g} (relative {rel:.3e})")
+        if not rel <= 1e-5:
+            raise Fail(f"{name}: PyTorch's outputs differ from the zoo's by {rel:.3e} (relative)")
+        found += 1
+    if not found:
+        raise Fail(f"{wdir} holds no burn-zoo export (MODEL.safetensors with MODEL_io.safetensors)")
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):
-        print(f"error: {message} (usage: --workload DIR --out RESULT.json, --export DIR, or --check)",
+        print(f"error: {message} (usage: --workload DIR --out RESULT.json, --export DIR, --verify DIR, or --check)",
               file=sys.stderr)
         sys.exit(2)
 
@@ -358,8 +529,21 @@ def main():
     p.add_argument("--out", type=Path, help="where to write the result JSON")
     p.add_argument("--check", action="store_true", help="print torch's version and exit")
     p.add_argument("--export", type=Path, metavar="DIR",
-                   help="train the seed MLP and CNN briefly and write their weights to DIR")
+                   help="train every seed model briefly and write its weights to DIR")
+    p.add_argument("--verify", type=Path, metavar="DIR",
+                   help="load burn-zoo's exports in DIR into the tutorial's modules (strict) "
+                        "and check their outputs")
     a = p.parse_args()
+    if a.verify:
+        if a.workload or a.out or a.check or a.export:
+            p.error("--verify takes no other arguments")
+        torch = import_torch()
+        try:
+            verify(torch, a.verify)
+        except Fail as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
     if a.export:
         if a.workload or a.out or a.check:
             p.error("--export takes no other arguments")

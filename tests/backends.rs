@@ -576,3 +576,118 @@ fn patched_ndarray_gather_and_pooling_equal_the_generic_loops() {
         assert_eq!(flat(g_cl), flat(g_std));
     }
 }
+
+/// The PyTorch-trained models of `reference/pytorch_seed.py --export` (the committed
+/// fixtures, or a fresh export in `ZOO_PYTORCH_FIXTURES`), loaded on one backend and run on the
+/// exporter's input batch: each export's name and its difference from PyTorch's outputs.
+struct PytorchParity;
+
+impl Run for PytorchParity {
+    type Output = Vec<(String, burn_zoo::weights::Difference)>;
+
+    fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Self::Output {
+        use burn_zoo::cnn::{CnnConfig, CnnPreset};
+        use burn_zoo::gan::{Arch, GanConfig};
+        use burn_zoo::lstm::model::LstmNetConfig;
+        use burn_zoo::rnn::{CellKind, RnnNetConfig};
+        use burn_zoo::weights::{fixtures, read_state_dict, Difference, TorchTensor};
+        type I<B> = <B as AutodiffBackend>::InnerBackend;
+        let d = &device;
+        let t = |x: &TorchTensor, shape: Vec<usize>| -> TensorData {
+            TensorData::new(x.values.clone(), shape)
+        };
+        let mut out = Vec::new();
+        for name in [
+            "mlp",
+            "cnn",
+            "cnn_strong",
+            "rnn",
+            "gru",
+            "lstm",
+            "lstm2",
+            "bilstm",
+            "gan_generator",
+            "gan_discriminator",
+            "dcgan_generator",
+            "dcgan_discriminator",
+        ] {
+            let (Some(weights), Some(io)) = (
+                fixtures::exported(&format!("{name}.safetensors")),
+                fixtures::exported(&format!("{name}_io.safetensors")),
+            ) else {
+                continue;
+            };
+            let io = read_state_dict(&io).unwrap();
+            let (x, shape) = (&io["input"], io["input"].shape.clone());
+            let seq = |c: LstmNetConfig| {
+                let net = burn_zoo::lstm::pytorch::load::<I<B>>(&c, &weights, d).unwrap();
+                to_vec_f32(net.forward(Tensor::from_data(t(x, shape.clone()), d)))
+            };
+            let rnn = |c: RnnNetConfig| {
+                let net = burn_zoo::rnn::pytorch::load::<I<B>>(&c, &weights, d).unwrap();
+                to_vec_f32(net.forward(Tensor::from_data(t(x, shape.clone()), d)))
+            };
+            let cnn = |c: CnnConfig| {
+                let net = burn_zoo::cnn::pytorch::load::<I<B>>(&c, &weights, d).unwrap();
+                to_vec_f32(net.forward(Tensor::from_data(t(x, shape.clone()), d)))
+            };
+            let gan = |c: GanConfig, generator: bool| {
+                if generator {
+                    let g = burn_zoo::gan::pytorch::load_generator::<I<B>>(&c, &weights, d);
+                    to_vec_f32(
+                        g.unwrap()
+                            .forward(Tensor::from_data(t(x, shape.clone()), d), None),
+                    )
+                } else {
+                    let n = shape[0];
+                    let dis = burn_zoo::gan::pytorch::load_discriminator::<I<B>>(&c, &weights, d);
+                    let images = Tensor::from_data(t(x, vec![n, 1, 28, 28]), d);
+                    to_vec_f32(dis.unwrap().forward(images, None))
+                }
+            };
+            let got = match name {
+                "mlp" => {
+                    let mlp = burn_zoo::mlp::pytorch::load::<I<B>>(&MlpConfig::new(), &weights, d);
+                    to_vec_f32(
+                        mlp.unwrap()
+                            .forward(Tensor::from_data(t(x, shape.clone()), d)),
+                    )
+                }
+                "cnn" => cnn(CnnConfig::new()),
+                "cnn_strong" => cnn(CnnConfig::new().with_preset(CnnPreset::Strong)),
+                "rnn" => rnn(RnnNetConfig::new(8, 2)),
+                "gru" => rnn(RnnNetConfig::new(8, 2).with_cell(CellKind::Gru)),
+                "lstm" => seq(LstmNetConfig::new(8, 2)),
+                "lstm2" => seq(LstmNetConfig::new(8, 2).with_layers(2)),
+                "bilstm" => seq(LstmNetConfig::new(8, 2)
+                    .with_layers(2)
+                    .with_bidirectional(true)),
+                "gan_generator" => gan(GanConfig::new(), true),
+                "gan_discriminator" => gan(GanConfig::new(), false),
+                "dcgan_generator" => gan(GanConfig::new().with_arch(Arch::Conv), true),
+                _ => gan(GanConfig::new().with_arch(Arch::Conv), false),
+            }
+            .unwrap();
+            // The discriminators' exports carry the logits before PyTorch's final Sigmoid.
+            let want = io.get("logits").unwrap_or(&io["output"]);
+            out.push((name.to_string(), Difference::between(&got, &want.values)));
+        }
+        out
+    }
+}
+
+#[test]
+fn pytorch_trained_models_give_pytorchs_outputs_on_every_backend() {
+    for kind in BackendKind::compiled_in() {
+        let diffs = dispatch(kind, DeviceSpec::Default, PytorchParity).unwrap();
+        // The committed fixtures hold at least the MLP, the CNN and the five recurrent nets.
+        assert!(diffs.len() >= 7, "{kind}: only {} exports", diffs.len());
+        for (name, d) in diffs {
+            eprintln!("{kind}: PyTorch-trained {name}: {d}");
+            assert!(
+                d.relative() <= 1e-5,
+                "{kind}: {name} differs from PyTorch: {d}"
+            );
+        }
+    }
+}

@@ -119,6 +119,26 @@ mod tests {
         }
     }
 
+    /// The strong preset in eval mode: batch norm's running statistics came from PyTorch.
+    /// A fresh export has it (4.8 MB, not committed).
+    #[test]
+    fn pytorch_trained_strong_cnn_gives_pytorchs_logits() {
+        let config = CnnConfig::new().with_preset(CnnPreset::Strong);
+        let (Some(weights), Some(io)) = (
+            zoo_weights::fixtures::exported("cnn_strong.safetensors"),
+            zoo_weights::fixtures::exported("cnn_strong_io.safetensors"),
+        ) else {
+            return;
+        };
+        let io = zoo_weights::read_state_dict(&io).unwrap();
+        let cnn = load::<NdArray>(&config, &weights, &Default::default()).unwrap();
+        let got = cnn.forward(tensor(&io["input"])).into_data();
+        let d =
+            zoo_weights::Difference::between(&got.to_vec::<f32>().unwrap(), &io["output"].values);
+        eprintln!("cnn_strong on ndarray: {d}");
+        assert!(d.relative() <= 1e-5, "{d}");
+    }
+
     /// PyTorch's test accuracy on the bundled sample, recorded by the exporter, to the digit.
     #[cfg(feature = "train")]
     #[test]

@@ -14,6 +14,7 @@
 //!   `zoo-kernels`);
 //! - [`train`]: a whole adversarial run (feature `train`);
 //! - [`infer`]: load a saved generator, draw samples, measure them (feature `train`);
+//! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`);
 //! - [`quality`] (feature `train`): sample quality measured with the zoo's own MNIST
 //!   classifier (the seed CNN): a Fréchet distance in its feature space and the coverage of
 //!   the ten digits.
@@ -47,6 +48,8 @@ pub use model::*;
 
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "pytorch")]
+pub mod pytorch;
 #[cfg(feature = "train")]
 pub mod quality;
 #[cfg(feature = "train")]

@@ -8,7 +8,8 @@
 //! - [`model`]: [`RnnNetConfig`] and [`RnnNet`] (needs only `burn` and `zoo-kernels`);
 //! - [`fused`]: the Elman layer as one autodiff operation where the backend takes that path;
 //! - [`train`]: a whole run on a sequence task (feature `train`);
-//! - [`infer`]: classify a sentence with a saved text run (feature `train`).
+//! - [`infer`]: classify a sentence with a saved text run (feature `train`);
+//! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
 //!
 //! Train the seed RNN on the adding problem for two epochs:
 //!
@@ -37,5 +38,7 @@ pub use model::{CellKind, Recurrent, RnnNet, RnnNetConfig};
 
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "pytorch")]
+pub mod pytorch;
 #[cfg(feature = "train")]
 pub mod train;

@@ -159,6 +159,45 @@ impl TorchLayout {
             )
     }
 
+    /// One layer (one direction) of PyTorch's `nn.RNN`, `nn.GRU` or `nn.LSTM` as Burn's
+    /// per-gate layers. PyTorch stacks the gates of layer `suffix` (`l0`, `l1_reverse`) into
+    /// `{torch}.weight_ih_{suffix}` `[gates × hidden, input]`, `weight_hh_{suffix}` and the two
+    /// biases; Burn's `GateController`s hold each gate's `input_transform` and
+    /// `hidden_transform` Linear. `gates` names them in PyTorch's order, each as the Burn field
+    /// under `burn` (`""` for a module that is itself the gate): `["input_gate",
+    /// "forget_gate", "cell_gate", "output_gate"]` for an LSTM (PyTorch's i, f, g, o).
+    pub fn recurrent(self, burn: &str, torch: &str, suffix: &str, gates: &[&str]) -> Self {
+        let n = gates.len();
+        gates.iter().enumerate().fold(self, |l, (i, gate)| {
+            let at = if gate.is_empty() {
+                burn.to_string()
+            } else {
+                format!("{burn}.{gate}")
+            };
+            [("input_transform", "ih"), ("hidden_transform", "hh")]
+                .into_iter()
+                .fold(l, |l, (side, key)| {
+                    l.entry(Entry {
+                        burn: format!("{at}.{side}.weight"),
+                        torch: format!("{torch}.weight_{key}_{suffix}"),
+                        transpose: true,
+                        block: Some((i, n)),
+                    })
+                    .entry(Entry {
+                        burn: format!("{at}.{side}.bias"),
+                        torch: format!("{torch}.bias_{key}_{suffix}"),
+                        transpose: false,
+                        block: Some((i, n)),
+                    })
+                })
+        })
+    }
+
+    /// `nn.Embedding` at `torch` as Burn's `Embedding` at `burn` (the same `[vocab, width]`).
+    pub fn embedding(self, burn: &str, torch: &str) -> Self {
+        self.same(format!("{burn}.weight"), format!("{torch}.weight"))
+    }
+
     /// The entries, in order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -527,3 +566,88 @@ pub fn write_safetensors(
 
 #[cfg(test)]
 mod tests;
+
+/// How far a model's outputs are from a reference's (PyTorch's on the same input).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Difference {
+    /// The largest absolute difference of two corresponding values.
+    pub largest: f32,
+    /// The largest magnitude among the reference's values.
+    pub scale: f32,
+}
+
+impl Difference {
+    /// Compares `got` with `want`, value by value (equal lengths; a length mismatch or a
+    /// non-finite value gives an infinite difference).
+    pub fn between(got: &[f32], want: &[f32]) -> Self {
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let largest = if got.len() == want.len() {
+            got.iter().zip(want).fold(0f32, |m, (a, b)| {
+                let d = (a - b).abs();
+                if d.is_nan() {
+                    f32::INFINITY
+                } else {
+                    m.max(d)
+                }
+            })
+        } else {
+            f32::INFINITY
+        };
+        Self { largest, scale }
+    }
+
+    /// The largest difference relative to the reference's scale (1 for an all-zero reference).
+    pub fn relative(&self) -> f32 {
+        if self.scale > 0.0 {
+            self.largest / self.scale
+        } else {
+            self.largest
+        }
+    }
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "largest difference {:e} at scale {} (relative {:e})",
+            self.largest,
+            self.scale,
+            self.relative()
+        )
+    }
+}
+
+/// Where the model crates' parity tests find `reference/pytorch_seed.py --export`'s files;
+/// shared test support, not part of the API.
+#[doc(hidden)]
+pub mod fixtures {
+    use std::path::{Path, PathBuf};
+
+    /// `name` in the directory that `ZOO_PYTORCH_FIXTURES` names (the test command points it
+    /// at a fresh export from the provisioned torch), else in the repository's
+    /// `tests/fixtures/pytorch`.
+    pub fn path(name: &str) -> PathBuf {
+        std::env::var_os("ZOO_PYTORCH_FIXTURES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pytorch")
+            })
+            .join(name)
+    }
+
+    /// [`path`] if that file exists. The repository leaves out the largest exports (the CNN's
+    /// `.pt`, the GAN's weights: 9 MB together); a fresh export has them all.
+    pub fn exported(name: &str) -> Option<PathBuf> {
+        let p = path(name);
+        if p.is_file() {
+            Some(p)
+        } else {
+            eprintln!(
+                "{name}: not in {} (a fresh `reference/pytorch_seed.py --export DIR` with ZOO_PYTORCH_FIXTURES=DIR has it); skipped",
+                p.parent().map_or(String::new(), |d| d.display().to_string())
+            );
+            None
+        }
+    }
+}

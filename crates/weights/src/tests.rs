@@ -209,3 +209,60 @@ fn a_pickle_that_would_run_code_is_never_executed() {
     let e = load_pytorch(net(), &p, &layout()).unwrap_err().to_string();
     assert!(e.contains("tensor") || e.contains("state_dict"), "{e}");
 }
+
+#[test]
+fn recurrent_layers_take_their_gates_in_pytorchs_order() {
+    let l = TorchLayout::new().recurrent("uni.1", "rnn", "l1_reverse", &["reset", "update"]);
+    let e: Vec<_> = l
+        .entries()
+        .iter()
+        .map(|e| (e.burn.as_str(), e.torch.as_str(), e.transpose, e.block))
+        .collect();
+    assert_eq!(e.len(), 8);
+    assert_eq!(
+        e[0],
+        (
+            "uni.1.reset.input_transform.weight",
+            "rnn.weight_ih_l1_reverse",
+            true,
+            Some((0, 2))
+        )
+    );
+    assert_eq!(
+        e[3],
+        (
+            "uni.1.reset.hidden_transform.bias",
+            "rnn.bias_hh_l1_reverse",
+            false,
+            Some((0, 2))
+        )
+    );
+    assert_eq!(
+        e[6],
+        (
+            "uni.1.update.hidden_transform.weight",
+            "rnn.weight_hh_l1_reverse",
+            true,
+            Some((1, 2))
+        )
+    );
+    // A module that is its own gate (Burn's `Rnn.gate`): the path has no gate field.
+    let elman = TorchLayout::new().recurrent("gate", "rnn", "l0", &[""]);
+    assert_eq!(elman.entries()[0].burn, "gate.input_transform.weight");
+}
+
+#[test]
+fn differences_are_relative_to_the_references_scale() {
+    let d = Difference::between(&[1.0, -2.5, 3.0], &[1.0, -2.0, 4.0]);
+    assert_eq!((d.largest, d.scale), (1.0, 4.0));
+    assert_eq!(d.relative(), 0.25);
+    assert_eq!(
+        Difference::between(&[1.0], &[1.0, 2.0]).largest,
+        f32::INFINITY
+    );
+    assert_eq!(
+        Difference::between(&[f32::NAN], &[0.0]).relative(),
+        f32::INFINITY
+    );
+    assert_eq!(Difference::between(&[0.5], &[0.0]).relative(), 0.5);
+}
