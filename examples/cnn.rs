@@ -1,5 +1,5 @@
 //! The seed CNN on MNIST (the bundled sample when full MNIST is not found), Fashion-MNIST, or
-//! your IDX files; and inference on your own image from a saved run.
+//! your IDX files; and inference on your own image from a saved run or PyTorch's weights.
 //!
 //! With no flags: the tutorial's run — Conv(1,32,3) → ReLU → Conv(32,64,3) → ReLU → MaxPool(2)
 //! → Linear(9216,128) → ReLU → Linear(128,10), Normalize(0.5, 0.5), Adam lr 1e-3, batch 64,
@@ -8,18 +8,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn_zoo::cnn::data::load_data;
-use burn_zoo::cnn::infer::{load as load_saved, load_image, top_k};
-use burn_zoo::cnn::train::{run, CnnJob};
+use burn_zoo::cnn::infer::{evaluate, load as load_saved, load_image, top_k, SavedCnn};
+use burn_zoo::cnn::train::{run, run_from, CnnJob};
 use burn_zoo::cnn::CnnPreset;
 use burn_zoo::data::download::{default_mirror, download_idx_files};
 use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
+use burn_zoo::train::report::Metrics;
 use burn_zoo::train::{Dataset, Mode, TrainError};
 use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
 use zoo_cli::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
+    bad_flags, exit_code, job_context, parse_or_exit, weights_error, BackendArgs, OutputArgs,
+    TrainArgs, WeightsArgs,
 };
 
 #[derive(Parser, Debug)]
@@ -60,6 +62,12 @@ struct Cli {
     /// Classify test image number N with the model saved in --artifact-dir.
     #[arg(long)]
     predict_idx: Option<usize>,
+    /// Evaluate on the test set and exit: the --weights, else the model saved in
+    /// --artifact-dir.
+    #[arg(long, conflicts_with_all = ["predict", "predict_idx"])]
+    evaluate: bool,
+    #[command(flatten)]
+    weights: WeightsArgs,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
@@ -69,36 +77,82 @@ struct Cli {
 }
 
 enum Action {
-    Train(Box<CnnJob>),
+    Train,
+    Evaluate,
     PredictFile(PathBuf),
     PredictIdx(usize),
 }
 
 struct Job {
     action: Action,
+    /// The job the flags describe (the architecture of --weights).
+    job: Box<CnnJob>,
+    weights: WeightsArgs,
     dir: PathBuf,
     mode: Mode,
     progress: burn_zoo::train::ProgressMode,
+}
+
+impl Job {
+    /// The model to run inference with: PyTorch's --weights, else the run saved in the
+    /// artifact directory.
+    fn model<B: Backend>(&self, device: &B::Device) -> Result<SavedCnn<B>, TrainError> {
+        match &self.weights.weights {
+            Some(file) => Ok(SavedCnn {
+                job: (*self.job).clone(),
+                model: burn_zoo::cnn::pytorch::load::<B>(&self.job.model, file, device)
+                    .map_err(weights_error)?,
+            }),
+            None => load_saved::<B>(&self.dir, device),
+        }
+    }
+
+    fn export<B: Backend>(
+        &self,
+        model: &burn_zoo::cnn::Cnn<B>,
+        job: &CnnJob,
+    ) -> Result<(), TrainError> {
+        if let Some(file) = &self.weights.export_weights {
+            burn_zoo::cnn::pytorch::save(model, &job.model, file).map_err(weights_error)?;
+            println!("weights in PyTorch's layout: {}", file.display());
+        }
+        Ok(())
+    }
 }
 
 impl Run for Job {
     type Output = Result<(), TrainError>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
-        let job = match self.action {
-            Action::Train(job) => job,
+        let bundled = zoo_cli::assets_dir().join("mnist-sample");
+        match &self.action {
+            Action::Train => {}
+            Action::Evaluate => {
+                let saved = self.model::<B::InnerBackend>(&device)?;
+                let eval = evaluate(&saved.job, &saved.model, &bundled, &device)?;
+                if let Metrics::Classification(m) = &eval.summary.metrics {
+                    println!(
+                        "test accuracy {:.4} (loss {:.4}, macro F1 {:.4}) on {} images",
+                        m.accuracy,
+                        eval.summary.loss,
+                        m.f1,
+                        eval.targets.len()
+                    );
+                }
+                return self.export(&saved.model, &saved.job);
+            }
             Action::PredictFile(path) => {
-                let saved = load_saved::<B::InnerBackend>(&self.dir, &device)?;
-                let px = load_image(&path, saved.job.model.image_size as u32)?;
+                let saved = self.model::<B::InnerBackend>(&device)?;
+                let px = load_image(path, saved.job.model.image_size as u32)?;
                 return print_top3(
                     &saved.probabilities(&px, &device)?,
                     saved.job.dataset,
                     &path.display().to_string(),
                 );
             }
-            Action::PredictIdx(i) => {
-                let saved = load_saved::<B::InnerBackend>(&self.dir, &device)?;
-                let data = load_data(&saved.job, &zoo_cli::assets_dir().join("mnist-sample"))?;
+            &Action::PredictIdx(i) => {
+                let saved = self.model::<B::InnerBackend>(&device)?;
+                let data = load_data(&saved.job, &bundled)?;
                 if i >= data.test.len() {
                     return Err(TrainError::Invalid(format!(
                         "--predict-idx {i}: the test set has {} images",
@@ -114,13 +168,16 @@ impl Run for Job {
                 );
             }
         };
+        let job = &self.job;
         let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        let out = run::<B>(
-            &job,
-            &ctx,
-            &zoo_cli::assets_dir().join("mnist-sample"),
-            &device,
-        )?;
+        let out = match &self.weights.weights {
+            Some(file) => {
+                let start = burn_zoo::cnn::pytorch::load::<B>(&job.model, file, &device)
+                    .map_err(weights_error)?;
+                run_from::<B>(job, &ctx, &bundled, start, &device)?
+            }
+            None => run::<B>(job, &ctx, &bundled, &device)?,
+        };
         println!("{}", out.report.test_table());
         println!(
             "confusion matrix (rows: true class, columns: predicted)\n{}",
@@ -133,7 +190,7 @@ impl Run for Job {
             out.report.train_samples_per_sec,
             self.dir.display()
         );
-        Ok(())
+        self.export(&out.model, job)
     }
 }
 
@@ -196,13 +253,25 @@ fn main() -> ExitCode {
     let action = match (&cli.predict, cli.predict_idx) {
         (Some(p), _) => Action::PredictFile(p.clone()),
         (None, Some(i)) => Action::PredictIdx(i),
-        (None, None) => match build(&cli) {
-            Ok(job) => Action::Train(Box::new(job)),
-            Err(e) => return bad_flags(e),
-        },
+        (None, None) if cli.evaluate => Action::Evaluate,
+        (None, None) => Action::Train,
     };
+    let job = match build(&cli) {
+        Ok(job) => job,
+        Err(e) => return bad_flags(e),
+    };
+    if cli.weights.export_weights.is_some()
+        && matches!(action, Action::PredictFile(_) | Action::PredictIdx(_))
+    {
+        return bad_flags("--export-weights goes with training or --evaluate, not --predict");
+    }
+    if let Err(e) = cli.weights.validate() {
+        return bad_flags(e);
+    }
     let job = Job {
         action,
+        job: Box::new(job),
+        weights: cli.weights.clone(),
         dir: cli.output.dir("cnn"),
         mode: cli.output.mode(),
         progress: cli.output.progress(),

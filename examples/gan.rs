@@ -11,14 +11,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::gan::infer::{evaluate_saved, load_generator, write_samples};
+use burn_zoo::gan::infer::{evaluate_saved, load_generator, write_samples, SavedGenerator};
 use burn_zoo::gan::train::{quality_table, run, Assets, GanJob, Variant};
 use burn_zoo::gan::Arch;
 use burn_zoo::train::adversarial::{GanObjective, GeneratorLoss};
 use burn_zoo::train::{Mode, OptimizerKind, TrainError};
 use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
-use zoo_cli::cli::{bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs};
+use zoo_cli::cli::{
+    bad_flags, check_export_path, exit_code, job_context, parse_or_exit, weights_error,
+    BackendArgs, OutputArgs,
+};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -117,6 +120,13 @@ struct Cli {
     /// The digit to draw (conditional generators, with --generate).
     #[arg(long, requires = "generate")]
     digit: Option<usize>,
+    /// A PyTorch state_dict of the --variant's generator (the tutorial's nn.Sequential):
+    /// --generate samples from it instead of a saved run.
+    #[arg(long, value_name = "FILE", requires = "generate")]
+    weights: Option<PathBuf>,
+    /// Write the trained generator to FILE.safetensors under the PyTorch tutorial's names.
+    #[arg(long, value_name = "FILE.safetensors", conflicts_with_all = ["generate", "evaluate"])]
+    export_weights: Option<PathBuf>,
     #[command(flatten)]
     backend: BackendArgs,
     #[command(flatten)]
@@ -134,6 +144,8 @@ enum Action {
         out: PathBuf,
         digit: Option<usize>,
         seed: u64,
+        /// PyTorch's generator weights with the flags' job, instead of the saved run.
+        weights: Option<(PathBuf, Box<GanJob>)>,
     },
     Evaluate {
         samples: Option<usize>,
@@ -143,6 +155,7 @@ enum Action {
 
 struct Job {
     action: Action,
+    export_weights: Option<PathBuf>,
     dir: PathBuf,
     mode: Mode,
     progress: burn_zoo::train::ProgressMode,
@@ -165,14 +178,33 @@ impl Run for Job {
                 out,
                 digit,
                 seed,
+                weights,
             } => {
-                let saved = load_generator::<B::InnerBackend>(&self.dir, &device)?;
+                let (saved, from) = match weights {
+                    Some((file, job)) => {
+                        let generator = burn_zoo::gan::pytorch::load_generator::<B::InnerBackend>(
+                            &job.model, &file, &device,
+                        )
+                        .map_err(weights_error)?;
+                        let from = file.display().to_string();
+                        (
+                            SavedGenerator {
+                                job: *job,
+                                generator,
+                            },
+                            from,
+                        )
+                    }
+                    None => (
+                        load_generator::<B::InnerBackend>(&self.dir, &device)?,
+                        self.dir.display().to_string(),
+                    ),
+                };
                 let paths = write_samples(&saved.generator, n, digit, &out, seed, &device)?;
                 println!(
-                    "wrote {} images from the {} generator in {} to {}",
+                    "wrote {} images from the {} generator in {from} to {}",
                     paths.len(),
                     saved.job.variant.name(),
-                    self.dir.display(),
                     out.display()
                 );
                 return Ok(());
@@ -205,6 +237,11 @@ impl Run for Job {
             out.report.train_samples_per_sec,
             self.dir.display()
         );
+        if let Some(file) = &self.export_weights {
+            burn_zoo::gan::pytorch::save_generator(&out.generator, &job.model, file)
+                .map_err(weights_error)?;
+            println!("generator weights in PyTorch's layout: {}", file.display());
+        }
         Ok(())
     }
 }
@@ -304,11 +341,22 @@ fn main() -> ExitCode {
             if n == 0 {
                 return bad_flags("--generate must be at least 1");
             }
+            let weights = match &cli.weights {
+                Some(file) if !file.is_file() => {
+                    return bad_flags(format!("--weights {}: no such file", file.display()))
+                }
+                Some(file) => match build(&cli) {
+                    Ok(job) => Some((file.clone(), Box::new(job))),
+                    Err(e) => return bad_flags(e),
+                },
+                None => None,
+            };
             Action::Generate {
                 n,
                 out: out.clone(),
                 digit: cli.digit,
                 seed: cli.seed.unwrap_or(0),
+                weights,
             }
         }
         _ if cli.evaluate => Action::Evaluate {
@@ -320,8 +368,12 @@ fn main() -> ExitCode {
             Err(e) => return bad_flags(e),
         },
     };
+    if let Some(Err(e)) = cli.export_weights.as_deref().map(check_export_path) {
+        return bad_flags(e);
+    }
     let job = Job {
         action,
+        export_weights: cli.export_weights.clone(),
         dir: cli.output.dir("gan"),
         mode: cli.output.mode(),
         progress: cli.output.progress(),

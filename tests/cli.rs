@@ -1067,3 +1067,204 @@ fn input_kinds_bad_input_table() {
     }
     println!("{} input-kind bad-input cases checked", cases.len());
 }
+
+/// A hand-written safetensors file: `header` is the JSON header, `data` the bytes after it.
+fn safetensors_file(header: &str, data: &[u8]) -> Vec<u8> {
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend(header.as_bytes());
+    out.extend(data);
+    out
+}
+
+#[test]
+fn cnn_takes_pytorchs_weights_and_gives_them_back() {
+    use burn_zoo::weights::{read_metadata, read_state_dict};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytorch");
+    let weights = fixtures.join("cnn.safetensors");
+    let w = weights.display().to_string();
+    let sample = zoo_cli::assets_dir().join("mnist-sample");
+    let sample = sample.display().to_string();
+
+    // PyTorch's weights evaluated in the zoo: PyTorch's test accuracy on the bundled sample,
+    // to the digit, and the same tensors written back.
+    let meta = read_metadata(&fixtures.join("cnn_io.safetensors")).unwrap();
+    let want: f64 = meta["test_accuracy"].parse().unwrap();
+    let (code, out, err) = run_example(
+        "cnn",
+        &[
+            "--weights",
+            &w,
+            "--evaluate",
+            "--data",
+            &sample,
+            "--export-weights",
+            &s("back.safetensors"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("test accuracy {want:.4} ")), "{out}");
+    assert_eq!(
+        read_state_dict(&t.join("back.safetensors")).unwrap(),
+        read_state_dict(&weights).unwrap()
+    );
+
+    // Fine-tuning from them: the export has PyTorch's keys and shapes, with new values.
+    let (code, _, err) = run_example(
+        "cnn",
+        &[
+            "--weights",
+            &w,
+            "--data",
+            &sample,
+            "--train-limit",
+            "128",
+            "--epochs",
+            "1",
+            "--artifact-dir",
+            &s("tuned"),
+            "--export-weights",
+            &s("tuned.safetensors"),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let (tuned, original) = (
+        read_state_dict(&t.join("tuned.safetensors")).unwrap(),
+        read_state_dict(&weights).unwrap(),
+    );
+    assert!(tuned.keys().eq(original.keys()));
+    assert!(tuned
+        .values()
+        .zip(original.values())
+        .all(|(a, b)| a.shape == b.shape));
+    assert_ne!(tuned["6.weight"].values, original["6.weight"].values);
+
+    // Inference with them instead of a saved run.
+    let (code, out, err) = run_example(
+        "cnn",
+        &["--weights", &w, "--predict-idx", "0", "--data", &sample],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    // The first bundled test digit is a 2, and PyTorch's CNN says so.
+    assert!(
+        out.starts_with("test image 0 (true class 2):\n  1. 2 "),
+        "{out}"
+    );
+
+    // Bad files and flags: one line each, naming the file (and the tensor at fault).
+    let write = |name: &str, bytes: &[u8]| std::fs::write(t.join(name), bytes).unwrap();
+    write("empty.pt", b"");
+    write("text.pt", b"not a zip or a pickle");
+    write(
+        "truncated.safetensors",
+        &std::fs::read(&weights).unwrap()[..200],
+    );
+    let f64_header = r#"{"0.weight":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#;
+    write("f64.safetensors", &safetensors_file(f64_header, &[0; 8]));
+    let lying = r#"{"0.weight":{"dtype":"F32","shape":[1000],"data_offsets":[0,4000]}}"#;
+    write("lying.safetensors", &safetensors_file(lying, &[0; 4]));
+    // A protocol-2 pickle of {'a': 'b'}: no tensors at all.
+    write(
+        "strings.pt",
+        b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01X\x01\x00\x00\x00bq\x02s.",
+    );
+    let mlp = fixtures.join("mlp.pt").display().to_string();
+    let eval = |file: &str| {
+        vec![
+            "--weights".to_string(),
+            file.to_string(),
+            "--evaluate".into(),
+        ]
+    };
+    let v = |a: &[&str]| a.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            eval(&mlp),
+            "mlp.pt: tensor '0.weight' has shape [16, 2], expected [32, 1, 3, 3] for this architecture",
+        ),
+        (
+            v(&["--weights", &w, "--preset", "strong", "--evaluate"]),
+            "cnn.safetensors: unexpected tensor '2.bias': this architecture has no such parameter",
+        ),
+        (eval(&s("empty.pt")), "empty.pt"),
+        (eval(&s("text.pt")), "text.pt"),
+        (eval(&s("truncated.safetensors")), "truncated.safetensors"),
+        (
+            eval(&s("f64.safetensors")),
+            "tensor '0.weight' is F64, not float32",
+        ),
+        (eval(&s("lying.safetensors")), "lying.safetensors"),
+        (eval(&s("strings.pt")), "strings.pt"),
+        (eval(&s("missing.pt")), "--weights"),
+        (
+            v(&["--weights", &w, "--evaluate", "--export-weights", "x.pt"]),
+            "must end in .safetensors",
+        ),
+        (
+            v(&["--predict-idx", "0", "--export-weights", "x.safetensors"]),
+            "--export-weights goes with training or --evaluate",
+        ),
+    ];
+    check_cases("cnn", &cases, t);
+    assert!(!t.join("x.safetensors").exists() && !t.join("x.pt").exists());
+}
+
+#[test]
+fn gan_samples_from_pytorch_generator_weights() {
+    use burn_zoo::gan::{pytorch::save_generator, GanConfig};
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    // A generator in PyTorch's layout (the tutorial's nn.Sequential keys 0, 2, 4).
+    let config = GanConfig::new();
+    let g = config.init_generator::<zoo_ndarray::NdArray>(&Default::default());
+    save_generator(&g, &config, &t.join("G.safetensors")).unwrap();
+    let (code, out, err) = run_example(
+        "gan",
+        &[
+            "--generate",
+            "3",
+            "--out",
+            &s("samples"),
+            "--weights",
+            &s("G.safetensors"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("G.safetensors"), "{out}");
+    assert_eq!(std::fs::read_dir(t.join("samples")).unwrap().count(), 3);
+    let mlp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pytorch/mlp.pt");
+    let generate = |w: &str| {
+        ["--generate", "2", "--out", &s("x"), "--weights", w]
+            .iter()
+            .map(|a| a.to_string())
+            .collect::<Vec<_>>()
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            generate(&mlp.display().to_string()),
+            "mlp.pt: tensor '0.weight' has shape [16, 2], expected [256, 100] for this architecture",
+        ),
+        (generate(&s("missing.pt")), "--weights"),
+        (
+            ["--variant", "dcgan", "--generate", "2", "--out", &s("x"), "--weights", &s("G.safetensors")]
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+            "G.safetensors: unexpected tensor '0.bias'",
+        ),
+        (
+            vec!["--export-weights".into(), s("g.pt")],
+            "must end in .safetensors",
+        ),
+    ];
+    check_cases("gan", &cases, t);
+    assert!(!t.join("x").exists());
+}

@@ -162,3 +162,61 @@ fn zoo_exports_load_strictly_into_pytorch_and_give_the_zoos_outputs() {
     assert!(run.status.success(), "--verify failed");
     assert_eq!(stdout.matches("loaded strictly").count(), 12, "{stdout}");
 }
+
+/// The README's round trip: the CNN binary fine-tunes PyTorch's weights and exports them, and
+/// PyTorch, loading that export strictly, gets the test accuracy the zoo printed.
+#[test]
+fn cnn_binary_round_trip_gives_pytorch_the_zoos_accuracy() {
+    let Some(python) = std::env::var_os("ZOO_TORCH_PYTHON") else {
+        eprintln!("ZOO_TORCH_PYTHON is not set (a Python with torch): skipped");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("zoo/cnn.safetensors");
+    std::fs::create_dir_all(export.parent().unwrap()).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let cnn = exe.parent().unwrap().parent().unwrap().join("examples/cnn");
+    let run = Command::new(&cnn)
+        .arg("--weights")
+        .arg(root.join("tests/fixtures/pytorch/cnn.safetensors"))
+        .args(["--epochs", "1", "--train-limit", "256", "--quiet", "--data"])
+        .arg(root.join("assets/mnist-sample"))
+        .arg("--artifact-dir")
+        .arg(dir.path().join("run"))
+        .arg("--export-weights")
+        .arg(&export)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (built by cargo test)", cnn.display()));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let zoo = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("| accuracy"))
+        .and_then(|l| {
+            l.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                .parse::<f64>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no accuracy in:\n{stdout}"));
+    let verify = Command::new(&python)
+        .arg(root.join("reference/pytorch_seed.py"))
+        .arg("--verify")
+        .arg(export.parent().unwrap())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&verify.stdout);
+    eprintln!(
+        "zoo: test accuracy {zoo:.4}\n{said}{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(verify.status.success());
+    assert!(
+        said.contains(&format!("cnn: loaded strictly; test accuracy {zoo:.4} ")),
+        "{said}"
+    );
+}

@@ -647,3 +647,60 @@ mod tests {
         assert_eq!(cells, ["tanh", "relu", "gru"]);
     }
 }
+
+/// `--weights` and `--export-weights`: PyTorch `state_dict`s in and out of an example.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WeightsArgs {
+    /// Start from this PyTorch state_dict (.pt, .pth or .safetensors; the tutorial's layer
+    /// names, the architecture the other flags give): training fine-tunes it, and inference
+    /// uses it instead of a saved run.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// Write the trained (or evaluated) model to FILE.safetensors under the PyTorch tutorial's
+    /// names, for `model.load_state_dict(..., strict=True)`.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub export_weights: Option<PathBuf>,
+}
+
+impl WeightsArgs {
+    /// Checks the file names before anything runs.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(f) = &self.weights {
+            if !f.is_file() {
+                return Err(format!("--weights {}: no such file", f.display()));
+            }
+        }
+        self.export_weights
+            .as_deref()
+            .map_or(Ok(()), check_export_path)
+    }
+}
+
+/// `--export-weights FILE`, before the run: the zoo writes PyTorch weights as safetensors
+/// only, and FILE's directory is created now, so a long run cannot fail at its end for it.
+pub fn check_export_path(file: &std::path::Path) -> Result<(), String> {
+    if file.extension().and_then(|e| e.to_str()) != Some("safetensors") {
+        return Err(format!(
+            "--export-weights {}: the file name must end in .safetensors",
+            file.display()
+        ));
+    }
+    match file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| {
+            format!(
+                "--export-weights {}: cannot create {}: {e}",
+                file.display(),
+                dir.display()
+            )
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A weights file's error as a run's: one line naming the file (and the tensor at fault).
+pub fn weights_error(e: burn_zoo::weights::WeightsError) -> TrainError {
+    TrainError::Checkpoint {
+        path: e.file,
+        reason: e.reason,
+    }
+}

@@ -12,8 +12,8 @@ use zoo_data::data::Dataset;
 use zoo_data::images::ImageDataset;
 use zoo_data::DataError;
 use zoo_train::checkpoint::{load_model, ModelId};
-use zoo_train::train::to_vec_f32;
-use zoo_train::TrainError;
+use zoo_train::train::{to_vec_f32, Evaluation};
+use zoo_train::{Objective, TrainError};
 
 use crate::data::{MEAN, STD};
 use crate::train::CnnJob;
@@ -61,6 +61,22 @@ impl<B: Backend> SavedCnn<B> {
         let x = ImageDataset::new(&set, MEAN, STD).inputs::<B>(&[0], device);
         to_vec_f32(softmax(self.model.forward(x), 1))
     }
+}
+
+/// The test-set evaluation of `model` (a CNN of `job.model`'s architecture: a saved run's, or
+/// PyTorch's weights through [`crate::pytorch::load`]) on `job`'s data: loss, accuracy and
+/// the other classification metrics, and the confusion matrix.
+pub fn evaluate<B: Backend>(
+    job: &CnnJob,
+    model: &Cnn<B>,
+    bundled: &Path,
+    device: &B::Device,
+) -> Result<Evaluation, TrainError> {
+    let data = crate::data::load_data(job, bundled)?;
+    let objective = Objective::Classification {
+        num_classes: job.model.num_classes,
+    };
+    zoo_train::train::evaluate(model, &data.test, objective, 256, None, device)
 }
 
 /// The model of an autodiff run on its inner backend (for inference after training).

@@ -98,11 +98,33 @@ pub struct CnnOutcome<M> {
     pub data_note: Option<String>,
 }
 
-/// Trains the job's CNN on backend `B`.
+/// Trains the job's CNN on backend `B`, from a fresh initialisation.
 pub fn run<B: AutodiffBackend>(
     job: &CnnJob,
     ctx: &JobContext,
     bundled: &Path,
+    device: &B::Device,
+) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    train(job, ctx, bundled, None, device)
+}
+
+/// Trains (fine-tunes) `model`, a CNN of `job.model`'s architecture — PyTorch's weights
+/// through [`crate::pytorch::load`], say — instead of a fresh one; otherwise as [`run`].
+pub fn run_from<B: AutodiffBackend>(
+    job: &CnnJob,
+    ctx: &JobContext,
+    bundled: &Path,
+    model: Cnn<B>,
+    device: &B::Device,
+) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    train(job, ctx, bundled, Some(model), device)
+}
+
+fn train<B: AutodiffBackend>(
+    job: &CnnJob,
+    ctx: &JobContext,
+    bundled: &Path,
+    start: Option<Cnn<B>>,
     device: &B::Device,
 ) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
     job.model.validate().map_err(TrainError::Invalid)?;
@@ -120,7 +142,7 @@ pub fn run<B: AutodiffBackend>(
         write_json(&dir.path("config.json"), job)?;
     }
     seed_backend::<B>(device, job.train.seed);
-    let model = job.model.init::<B>(device);
+    let model = start.unwrap_or_else(|| job.model.init::<B>(device));
     let spec = RunSpec {
         cfg: &job.train,
         objective: Objective::Classification {

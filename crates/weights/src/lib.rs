@@ -637,7 +637,7 @@ pub mod fixtures {
     }
 
     /// [`path`] if that file exists. The repository leaves out the largest exports (the CNN's
-    /// `.pt`, the GAN's weights: 9 MB together); a fresh export has them all.
+    /// `.pt`, the strong CNN, the GANs: 30 MB together); a fresh export has them all.
     pub fn exported(name: &str) -> Option<PathBuf> {
         let p = path(name);
         if p.is_file() {
