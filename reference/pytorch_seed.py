@@ -548,41 +548,25 @@ def main():
                    help="load burn-zoo's exports in DIR into the tutorial's modules (strict) "
                         "and check their outputs")
     a = p.parse_args()
-    if a.verify:
-        if a.workload or a.out or a.check or a.export:
-            p.error("--verify takes no other arguments")
-        torch = import_torch()
-        try:
-            verify(torch, a.verify)
-        except Fail as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        return 0
-    if a.export:
-        if a.workload or a.out or a.check:
-            p.error("--export takes no other arguments")
-        torch = import_torch()
-        try:
-            export(torch, a.export)
-        except Fail as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        return 0
-    if a.check:
-        if a.workload or a.out:
-            p.error("--check takes no other arguments")
-        print(import_torch().__version__)
-        return 0
-    if not (a.workload and a.out):
+    modes = [m for m in ("verify", "export", "check") if getattr(a, m)]
+    if len(modes) > 1 or (modes and (a.workload or a.out)):
+        p.error(f"--{modes[0]} takes no other arguments")
+    if not modes and not (a.workload and a.out):
         p.error("--workload and --out are both required")
     torch = import_torch()
     try:
-        run(torch, a.workload, a.out)
+        if a.verify:
+            verify(torch, a.verify)
+        elif a.export:
+            export(torch, a.export)
+        elif a.check:
+            print(torch.__version__)
+        else:
+            run(torch, a.workload, a.out)
     except Fail as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
