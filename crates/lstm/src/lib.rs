@@ -8,7 +8,7 @@
 //! - [`model`]: [`LstmNetConfig`] and [`LstmNet`] (needs only `burn` and `zoo-kernels`);
 //! - [`fused`]: the LSTM layer as one autodiff operation where the backend takes that path;
 //! - [`train`]: a whole run on a sequence task (feature `train`);
-//! - [`infer`]: classify a sentence with a saved text run (feature `train`);
+//! - [`infer`]: a saved run back, test-set evaluation, a sentence's classes (feature `train`);
 //! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
 //!
 //! Train the seed LSTM on the adding problem for two epochs:
@@ -26,8 +26,8 @@
 //! let job = SeqJob { task, model: LstmNetConfig::new(2, 1), train };
 //! let ctx = JobContext::quiet(None, false, "ndarray", "cpu");
 //! let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets");
-//! let report = run::<Autodiff<NdArray>>(&job, &ctx, &assets, &Default::default())?;
-//! assert!(report.test.is_some());
+//! let trained = run::<Autodiff<NdArray>>(&job, &ctx, &assets, &Default::default())?;
+//! assert!(trained.report.test.is_some());
 //! # Ok(())
 //! # }
 //! ```

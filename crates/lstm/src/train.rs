@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 pub use zoo_train::sequence::{seed_train, SeqJob, SeqTask, SequenceModel};
 pub use zoo_train::train::JobContext;
-use zoo_train::{seed_backend, Report, TrainError};
+use zoo_train::{seed_backend, TrainError, Trained};
 
 use crate::{LstmNet, LstmNetConfig};
 
@@ -27,15 +27,30 @@ impl SequenceModel for LstmNetConfig {
 /// Seeds the backend, builds the job's network and trains it on the job's task; `assets` is
 /// the directory of bundled data (`mnist-sample/`, `text/`, `sunspots.csv`). Writes
 /// `config.json`, checkpoints, `model.mpk`, `report.json` and `training_curves.png` into the
-/// context's artifact directory (text runs also `vocab.json`).
+/// context's artifact directory (text runs also `vocab.json`). Returns the report, the trained
+/// network and its test-set evaluation.
 pub fn run<B: AutodiffBackend>(
     job: &SeqJob<LstmNetConfig>,
     ctx: &JobContext,
     assets: &Path,
     device: &B::Device,
-) -> Result<Report, TrainError> {
+) -> Result<Trained<LstmNet<B>>, TrainError> {
     job.model.validate().map_err(TrainError::Invalid)?;
     seed_backend::<B>(device, job.train.seed);
     let model = job.model.init::<B>(device);
+    zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
+}
+
+/// Trains (fine-tunes) `model`, a network of `job.model`'s architecture — PyTorch's weights
+/// through [`crate::pytorch::load`], say — instead of a fresh one; otherwise as [`run`].
+pub fn run_from<B: AutodiffBackend>(
+    job: &SeqJob<LstmNetConfig>,
+    model: LstmNet<B>,
+    ctx: &JobContext,
+    assets: &Path,
+    device: &B::Device,
+) -> Result<Trained<LstmNet<B>>, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    seed_backend::<B>(device, job.train.seed);
     zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
 }

@@ -13,7 +13,7 @@ use zoo_data::preprocess::StandardScaler;
 use zoo_train::artifacts::read_json;
 use zoo_train::checkpoint::{load_model, ModelId};
 use zoo_train::train::to_vec_f32;
-use zoo_train::TrainError;
+use zoo_train::{evaluate as evaluate_on, Evaluation, Objective, TrainError};
 
 use crate::train::{MlpJob, MlpTask};
 use crate::Mlp;
@@ -61,6 +61,37 @@ pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<SavedMlp<B>, T
         model,
         scalers,
     })
+}
+
+/// The test-set evaluation of `model` (of [`crate::train::architecture`]'s configuration: a
+/// saved run's, or PyTorch's weights through [`crate::pytorch::load`]) on `job`'s data — the
+/// test split [`crate::train::run`] reports on: loss and metrics (regression: in the target's
+/// units), outputs and confusion matrix.
+pub fn evaluate<B: Backend>(
+    job: &MlpJob,
+    model: &Mlp<B>,
+    device: &B::Device,
+) -> Result<Evaluation, TrainError> {
+    let splits = crate::train::load_data(job)?;
+    let objective = match job.task {
+        MlpTask::Moons { .. } => Objective::Classification { num_classes: 2 },
+        MlpTask::Regression { .. } => Objective::Regression,
+    };
+    let width = model.widths().first().copied().unwrap_or(0);
+    if width != splits.test.n_features {
+        return Err(TrainError::Invalid(format!(
+            "the MLP reads {width} features, the job's data has {}",
+            splits.test.n_features
+        )));
+    }
+    evaluate_on(
+        model,
+        &splits.test,
+        objective,
+        256,
+        splits.target_scaler.as_ref(),
+        device,
+    )
 }
 
 impl<B: Backend> SavedMlp<B> {

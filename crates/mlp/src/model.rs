@@ -133,6 +133,13 @@ impl<B: Backend> Mlp<B> {
         }
         x
     }
+
+    /// The layer widths, input first: `[2, 16, 2]` for the seed MLP.
+    pub fn widths(&self) -> Vec<usize> {
+        let mut widths: Vec<usize> = self.layers.iter().map(|l| l.weight.dims()[0]).collect();
+        widths.extend(self.layers.last().map(|l| l.weight.dims()[1]));
+        widths
+    }
 }
 
 #[cfg(feature = "train")]

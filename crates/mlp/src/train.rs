@@ -104,35 +104,79 @@ pub fn load_data(job: &MlpJob) -> Result<Splits, TrainError> {
     }
 }
 
-/// Runs `job` on backend `B`.
+/// The job's MLP architecture: its `model` with `input` and `output` set from the data (the
+/// number of feature columns; two classes, or one regression target). Reads the data.
+pub fn architecture(job: &MlpJob) -> Result<MlpConfig, TrainError> {
+    let splits = load_data(job)?;
+    resolve(job, &splits)
+}
+
+fn resolve(job: &MlpJob, splits: &Splits) -> Result<MlpConfig, TrainError> {
+    let output = match job.task {
+        MlpTask::Moons { .. } => 2,
+        MlpTask::Regression { .. } => 1,
+    };
+    let config = job
+        .model
+        .clone()
+        .with_input(splits.train.n_features)
+        .with_output(output);
+    config.validate().map_err(TrainError::Invalid)?;
+    Ok(config)
+}
+
+/// Runs `job` on backend `B`, from a fresh initialisation.
 pub fn run<B: AutodiffBackend>(
     job: &MlpJob,
     ctx: &JobContext,
     device: &B::Device,
 ) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
+    train(job, ctx, None, device)
+}
+
+/// Trains (fine-tunes) `model` — PyTorch's weights through [`crate::pytorch::load`] with
+/// [`architecture`]'s configuration, say — instead of a fresh MLP; otherwise as [`run`]. A
+/// model of other widths than the job's data needs is an error.
+pub fn run_from<B: AutodiffBackend>(
+    job: &MlpJob,
+    ctx: &JobContext,
+    model: crate::Mlp<B>,
+    device: &B::Device,
+) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
+    train(job, ctx, Some(model), device)
+}
+
+fn train<B: AutodiffBackend>(
+    job: &MlpJob,
+    ctx: &JobContext,
+    start: Option<crate::Mlp<B>>,
+    device: &B::Device,
+) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
     let splits = load_data(job)?;
-    let (objective, output, dataset) = match &job.task {
+    let model_cfg = resolve(job, &splits)?;
+    let objective = match job.task {
+        MlpTask::Moons { .. } => Objective::Classification { num_classes: 2 },
+        MlpTask::Regression { .. } => Objective::Regression,
+    };
+    let dataset = match &job.task {
         MlpTask::Moons {
             n_samples,
             noise,
             data_seed,
-        } => (
-            Objective::Classification { num_classes: 2 },
-            2,
-            format!("make_moons(n={n_samples}, noise={noise}, seed={data_seed})"),
-        ),
-        MlpTask::Regression { data, target } => (
-            Objective::Regression,
-            1,
-            format!("{} (target '{target}')", data.display()),
-        ),
+        } => format!("make_moons(n={n_samples}, noise={noise}, seed={data_seed})"),
+        MlpTask::Regression { data, target } => {
+            format!("{} (target '{target}')", data.display())
+        }
     };
-    let model_cfg = job
-        .model
-        .clone()
-        .with_input(splits.train.n_features)
-        .with_output(output);
-    model_cfg.validate().map_err(TrainError::Invalid)?;
+    let widths: Vec<usize> = std::iter::once(model_cfg.input)
+        .chain(model_cfg.hidden.iter().copied())
+        .chain([model_cfg.output])
+        .collect();
+    if let Some(found) = start.as_ref().map(|m| m.widths()).filter(|w| *w != widths) {
+        return Err(TrainError::Invalid(format!(
+            "the starting MLP has widths {found:?}, the job's data and model need {widths:?}"
+        )));
+    }
     let mut job = job.clone();
     job.model = model_cfg.clone();
     if let Some(dir) = &ctx.artifacts {
@@ -145,7 +189,7 @@ pub fn run<B: AutodiffBackend>(
     }
 
     seed_backend::<B>(device, job.train.seed);
-    let model = model_cfg.init::<B>(device);
+    let model = start.unwrap_or_else(|| model_cfg.init::<B>(device));
     let spec = RunSpec {
         cfg: &job.train,
         objective,

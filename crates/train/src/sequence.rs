@@ -19,7 +19,9 @@ use crate::artifacts::write_json;
 use crate::checkpoint::load_model;
 use crate::checkpoint::ModelId;
 use crate::train::{to_vec_f32, JobContext};
-use crate::{fit, DataError, Report, RunInfo, RunSpec, TrainConfig, TrainError};
+use crate::{
+    evaluate, fit, DataError, Evaluation, RunInfo, RunSpec, TrainConfig, TrainError, Trained,
+};
 use zoo_data::data::{Dataset, Objective, Predict};
 use zoo_data::forecast::{forecast_splits, read_series_csv};
 use zoo_data::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
@@ -72,22 +74,14 @@ pub fn classify_sentence<B: Backend, C: SequenceModel>(
     sentence: &str,
     device: &B::Device,
 ) -> Result<SentenceClasses, TrainError> {
-    let config = dir.join("config.json");
-    let job: SeqJob<C> = read_json(&config, &format!("a saved {} run", C::KIND))?;
+    let (job, model) = load_sequence_run::<B, C>(dir, device)?;
     if !matches!(job.task, SeqTask::Text(_)) {
         return Err(TrainError::Invalid(format!(
             "{}: the run was not trained on sentence classification",
-            config.display()
+            dir.join("config.json").display()
         )));
     }
     let encoding: TextEncoding = read_json(&dir.join("vocab.json"), "a text vocabulary")?;
-    let id = ModelId::new(C::KIND, &job.model, "f32").with_layout(C::LAYOUT);
-    let model = load_model::<B, _>(
-        job.model.build::<B>(device),
-        &dir.join("model.mpk"),
-        &id,
-        device,
-    )?;
     let ids = encoding
         .encode_sentence(sentence)
         .ok_or_else(|| TrainError::Invalid("sentence: it has no words".into()))?;
@@ -217,19 +211,165 @@ pub struct SeqJob<M> {
     pub train: TrainConfig,
 }
 
-/// Trains `model` (a network of configuration `C`, e.g. an LSTM) on the job's task on backend `B`; `assets` is
-/// the directory of bundled data. Writes `config.json`, checkpoints, the model, `report.json`
-/// and `training_curves.png` into the context's artifact directory (the text task also
-/// `vocab.json`, which [`classify_sentence`] needs). The adding problem's report also records the mean
-/// predictor's MSE on the test set (`baseline_mse`) and its expectation 1/6
-/// (`baseline_mse_expected`).
+/// A task's three sets, of the input type its network reads.
+enum Sets {
+    /// Row-MNIST: images read as 28 steps of 28 pixels.
+    Rows(RowImages, Option<RowImages>, RowImages),
+    /// The adding problem and forecasting: dense `[time, features]` sequences.
+    Dense(SequenceDataset, Option<SequenceDataset>, SequenceDataset),
+    /// Sentence classification: token ids.
+    Text(TextDataset, Option<TextDataset>, TextDataset),
+}
+
+/// A task's data, loaded once for training ([`run_sequence_job`]) and for evaluation
+/// ([`evaluate_sequence_job`]) alike, so both see the very same test set.
+struct TaskData {
+    sets: Sets,
+    /// The dataset's description in the report.
+    dataset: String,
+    objective: Objective,
+    /// Where the data came from, when the user did not say.
+    note: Option<String>,
+    /// Forecasting: the series' standardisation (metrics are in the series' units).
+    target_scaler: Option<StandardScaler>,
+    /// Text: the vocabulary and labels.
+    encoding: Option<TextEncoding>,
+    /// Baselines for the report, measured on this test set.
+    extra: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl TaskData {
+    fn load(task: &SeqTask, seed: u64, assets: &Path) -> Result<Self, TrainError> {
+        task.validate().map_err(TrainError::Invalid)?;
+        let plain = |sets, dataset, objective| TaskData {
+            sets,
+            dataset,
+            objective,
+            note: None,
+            target_scaler: None,
+            encoding: None,
+            extra: Vec::new(),
+        };
+        Ok(match task {
+            SeqTask::RowMnist {
+                data,
+                valid_fraction,
+            } => {
+                let spec = ImageSplitSpec {
+                    image_size: 28,
+                    train_limit: None,
+                    valid_fraction: *valid_fraction,
+                    seed,
+                    mean: 0.5,
+                    std: 0.5,
+                };
+                let bundled = assets.join("mnist-sample");
+                let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), &bundled, &spec)?;
+                let sets = Sets::Rows(
+                    RowImages(data.train),
+                    data.valid.map(RowImages),
+                    RowImages(data.test),
+                );
+                TaskData {
+                    note: data.note,
+                    ..plain(
+                        sets,
+                        format!("row-MNIST: {}", data.description),
+                        Objective::Classification { num_classes: 10 },
+                    )
+                }
+            }
+            SeqTask::Adding { seq_len, n_train } => {
+                let n_eval = (n_train / 10).max(1);
+                let train = adding_problem(*n_train, *seq_len, seed);
+                let valid = adding_problem(n_eval, *seq_len, seed.wrapping_add(1));
+                let test = adding_problem(n_eval, *seq_len, seed.wrapping_add(2));
+                // The mean predictor (always 1.0) on this very test set, beside its expectation.
+                let baseline = match &test.targets {
+                    zoo_data::data::Targets::Values { values, .. } => {
+                        values
+                            .iter()
+                            .map(|v| (*v as f64 - 1.0).powi(2))
+                            .sum::<f64>()
+                            / values.len().max(1) as f64
+                    }
+                    _ => f64::NAN,
+                };
+                TaskData {
+                    extra: vec![
+                        ("baseline_mse", baseline.into()),
+                        ("baseline_mse_expected", ADDING_BASELINE_MSE.into()),
+                    ],
+                    ..plain(
+                        Sets::Dense(train, Some(valid), test),
+                        format!("adding problem, T = {seq_len}"),
+                        Objective::Regression,
+                    )
+                }
+            }
+            SeqTask::Forecast {
+                series,
+                column,
+                window,
+                valid_fraction,
+                test_fraction,
+            } => {
+                let path = series
+                    .clone()
+                    .unwrap_or_else(|| assets.join("sunspots.csv"));
+                let note = series.is_none().then(|| {
+                    format!(
+                        "no series file given: forecasting the bundled yearly sunspot numbers ({})",
+                        path.display()
+                    )
+                });
+                let values = read_series_csv(&path, column.as_deref())?;
+                let data = forecast_splits(&values, *window, *valid_fraction, *test_fraction)
+                    .map_err(TrainError::Invalid)?;
+                let persistence = persistence_mse(&data.test, &data.scaler);
+                let valid = (!data.valid.is_empty()).then_some(data.valid);
+                TaskData {
+                    note,
+                    target_scaler: Some(data.scaler),
+                    extra: vec![("persistence_mse", persistence.into())],
+                    ..plain(
+                        Sets::Dense(data.train, valid, data.test),
+                        format!("forecast: {} ({})", path.display(), data.description),
+                        Objective::Regression,
+                    )
+                }
+            }
+            SeqTask::Text(spec) => {
+                let data = spec.load(&assets.join("text"), seed)?;
+                let num_classes = data.encoding.labels.len();
+                TaskData {
+                    note: data.note,
+                    encoding: Some(data.encoding),
+                    ..plain(
+                        Sets::Text(data.train, data.valid, data.test),
+                        format!("text: {}", data.description),
+                        Objective::Classification { num_classes },
+                    )
+                }
+            }
+        })
+    }
+}
+
+/// Trains `model` (a network of configuration `C`, e.g. an LSTM: a fresh one, or PyTorch's
+/// weights to fine-tune) on the job's task on backend `B`; `assets` is the directory of
+/// bundled data. Writes `config.json`, checkpoints, the model, `report.json` and
+/// `training_curves.png` into the context's artifact directory (the text task also
+/// `vocab.json`, which [`classify_sentence`] needs). The adding problem's report also records
+/// the mean predictor's MSE on the test set (`baseline_mse`) and its expectation 1/6
+/// (`baseline_mse_expected`); forecasting's, the naive forecast's (`persistence_mse`).
 pub fn run_sequence_job<B, M, C>(
     job: &SeqJob<C>,
     model: M,
     ctx: &JobContext,
     assets: &Path,
     device: &B::Device,
-) -> Result<Report, TrainError>
+) -> Result<Trained<M>, TrainError>
 where
     B: AutodiffBackend,
     M: AutodiffModule<B> + Predict<B, Tensor<B, 3>> + Predict<B, TokenBatch<B>>,
@@ -237,157 +377,102 @@ where
         + Predict<B::InnerBackend, TokenBatch<B::InnerBackend>>,
     C: SequenceModel,
 {
-    let kind = C::KIND;
-    job.task.validate().map_err(TrainError::Invalid)?;
+    let data = TaskData::load(&job.task, job.train.seed, assets)?;
+    if let Some(note) = &data.note {
+        ctx.progress_note(note);
+    }
     if let Some(dir) = &ctx.artifacts {
         write_json(&dir.path("config.json"), job)?;
+        if let Some(encoding) = &data.encoding {
+            write_json(&dir.path("vocab.json"), encoding)?;
+        }
     }
-    let run_spec = |dataset: String, objective: Objective| RunSpec {
+    let spec = RunSpec {
         cfg: &job.train,
-        objective,
-        model_id: ModelId::new(kind, &job.model, &ctx.float).with_layout(C::LAYOUT),
+        objective: data.objective,
+        model_id: ModelId::new(C::KIND, &job.model, &ctx.float).with_layout(C::LAYOUT),
         info: RunInfo {
-            model: kind.into(),
+            model: C::KIND.into(),
             backend: ctx.backend.clone(),
             device: ctx.device.clone(),
-            dataset,
+            dataset: data.dataset,
         },
         config: serde_json::to_value(job).unwrap_or_default(),
         artifacts: ctx.artifacts.as_ref(),
         resume: ctx.resume,
         progress: ctx.progress,
-        target_scaler: None,
-        class_names: Vec::new(),
+        target_scaler: data.target_scaler,
+        class_names: data
+            .encoding
+            .as_ref()
+            .map(|e| (0..e.labels.len()).map(|i| e.name(i).to_string()).collect())
+            .unwrap_or_default(),
     };
-    let report = match &job.task {
-        SeqTask::RowMnist {
-            data,
-            valid_fraction,
-        } => {
-            let spec = ImageSplitSpec {
-                image_size: 28,
-                train_limit: None,
-                valid_fraction: *valid_fraction,
-                seed: job.train.seed,
-                mean: 0.5,
-                std: 0.5,
-            };
-            let bundled = assets.join("mnist-sample");
-            let data = load_splits(ImageDatasetKind::Mnist, data.as_deref(), &bundled, &spec)?;
-            if let Some(note) = &data.note {
-                ctx.progress_note(note);
-            }
-            let valid = data.valid.map(RowImages);
-            let test = RowImages(data.test);
-            fit_report(
-                model,
-                &RowImages(data.train),
-                valid.as_ref(),
-                &test,
-                run_spec(
-                    format!("row-MNIST: {}", data.description),
-                    Objective::Classification { num_classes: 10 },
-                ),
-                device,
-            )?
+    let mut trained = match &data.sets {
+        Sets::Rows(train, valid, test) => {
+            fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
-        SeqTask::Adding { seq_len, n_train } => {
-            let seed = job.train.seed;
-            let n_eval = (n_train / 10).max(1);
-            let train: SequenceDataset = adding_problem(*n_train, *seq_len, seed);
-            let valid = adding_problem(n_eval, *seq_len, seed.wrapping_add(1));
-            let test = adding_problem(n_eval, *seq_len, seed.wrapping_add(2));
-            let mut report = fit_report(
-                model,
-                &train,
-                Some(&valid),
-                &test,
-                run_spec(
-                    format!("adding problem, T = {seq_len}"),
-                    Objective::Regression,
-                ),
-                device,
-            )?;
-            // The mean predictor (always 1.0) on this very test set, beside its expectation.
-            let zoo_data::data::Targets::Values { values, .. } = &test.targets else {
-                unreachable!("the adding problem has regression targets")
-            };
-            let test_baseline = values
-                .iter()
-                .map(|v| (*v as f64 - 1.0).powi(2))
-                .sum::<f64>()
-                / values.len().max(1) as f64;
-            report
-                .extra
-                .insert("baseline_mse".into(), test_baseline.into());
-            report
-                .extra
-                .insert("baseline_mse_expected".into(), ADDING_BASELINE_MSE.into());
-            report
+        Sets::Dense(train, valid, test) => {
+            fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
-        SeqTask::Forecast {
-            series,
-            column,
-            window,
-            valid_fraction,
-            test_fraction,
-        } => {
-            let path = series
-                .clone()
-                .unwrap_or_else(|| assets.join("sunspots.csv"));
-            if series.is_none() {
-                ctx.progress_note(&format!(
-                    "no series file given: forecasting the bundled yearly sunspot numbers ({})",
-                    path.display()
-                ));
-            }
-            let values = read_series_csv(&path, column.as_deref())?;
-            let data = forecast_splits(&values, *window, *valid_fraction, *test_fraction)
-                .map_err(TrainError::Invalid)?;
-            let mut spec = run_spec(
-                format!("forecast: {} ({})", path.display(), data.description),
-                Objective::Regression,
-            );
-            spec.target_scaler = Some(data.scaler.clone());
-            let valid = (!data.valid.is_empty()).then_some(&data.valid);
-            let mut report = fit_report(model, &data.train, valid, &data.test, spec, device)?;
-            report.extra.insert(
-                "persistence_mse".into(),
-                persistence_mse(&data.test, &data.scaler).into(),
-            );
-            report
-        }
-        SeqTask::Text(spec) => {
-            let data = spec.load(&assets.join("text"), job.train.seed)?;
-            if let Some(note) = &data.note {
-                ctx.progress_note(note);
-            }
-            if let Some(dir) = &ctx.artifacts {
-                write_json(&dir.path("vocab.json"), &data.encoding)?;
-            }
-            let num_classes = data.encoding.labels.len();
-            fit_report(
-                model,
-                &data.train,
-                data.valid.as_ref(),
-                &data.test,
-                RunSpec {
-                    class_names: (0..num_classes)
-                        .map(|i| data.encoding.name(i).to_string())
-                        .collect(),
-                    ..run_spec(
-                        format!("text: {}", data.description),
-                        Objective::Classification { num_classes },
-                    )
-                },
-                device,
-            )?
+        Sets::Text(train, valid, test) => {
+            fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
     };
-    if let Some(dir) = &ctx.artifacts {
-        write_json(&dir.report(), &report)?;
+    for (key, value) in data.extra {
+        trained.report.extra.insert(key.into(), value);
     }
-    Ok(report)
+    if let Some(dir) = &ctx.artifacts {
+        write_json(&dir.report(), &trained.report)?;
+    }
+    Ok(trained)
+}
+
+/// The test-set evaluation of `model` (a network of `job.model`'s architecture: a saved run's,
+/// or PyTorch's weights) on the job's task — the test set [`run_sequence_job`] reports on:
+/// loss and metrics (in the series' units for forecasting), outputs and confusion matrix.
+pub fn evaluate_sequence_job<B, M, C>(
+    job: &SeqJob<C>,
+    model: &M,
+    assets: &Path,
+    device: &B::Device,
+) -> Result<Evaluation, TrainError>
+where
+    B: Backend,
+    M: Predict<B, Tensor<B, 3>> + Predict<B, TokenBatch<B>>,
+    C: SequenceModel,
+{
+    let data = TaskData::load(&job.task, job.train.seed, assets)?;
+    let (objective, scaler) = (data.objective, data.target_scaler.as_ref());
+    let batch = job.train.batch_size.max(256);
+    match &data.sets {
+        Sets::Rows(.., test) => evaluate(model, test, objective, batch, scaler, device),
+        Sets::Dense(.., test) => evaluate(model, test, objective, batch, scaler, device),
+        Sets::Text(.., test) => evaluate(model, test, objective, batch, scaler, device),
+    }
+}
+
+/// The job and network of kind `C` saved in `dir` (its `config.json` and `model.mpk`).
+pub fn load_sequence_run<B: Backend, C: SequenceModel>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(SeqJob<C>, C::Net<B>), TrainError> {
+    let config = dir.join("config.json");
+    let job: SeqJob<C> = read_json(&config, &format!("a saved {} run", C::KIND))?;
+    job.model
+        .validate()
+        .map_err(|reason| TrainError::Checkpoint {
+            path: config.clone(),
+            reason,
+        })?;
+    let id = ModelId::new(C::KIND, &job.model, "f32").with_layout(C::LAYOUT);
+    let model = load_model::<B, _>(
+        job.model.build::<B>(device),
+        &dir.join("model.mpk"),
+        &id,
+        device,
+    )?;
+    Ok((job, model))
 }
 
 /// MSE, in the series' units, of the naive forecast "next value = last value" on a forecasting
@@ -405,21 +490,4 @@ pub fn persistence_mse(set: &SequenceDataset, scaler: &StandardScaler) -> f64 {
         })
         .sum::<f64>()
         / n
-}
-
-fn fit_report<B, M, D>(
-    model: M,
-    train: &D,
-    valid: Option<&D>,
-    test: &D,
-    spec: RunSpec<'_>,
-    device: &B::Device,
-) -> Result<Report, TrainError>
-where
-    B: AutodiffBackend,
-    D: Dataset,
-    M: AutodiffModule<B> + Predict<B, D::Input<B>>,
-    M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
-{
-    Ok(fit(model, train, valid, Some(test), spec, device)?.report)
 }

@@ -71,7 +71,7 @@ fn lstm(args: &Args) -> Result<Report, TrainError> {
     };
     let ctx = JobContext::quiet(None, false, "ndarray", "cpu");
     let assets = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets"));
-    run::<B>(&job, &ctx, &assets, &Default::default())
+    Ok(run::<B>(&job, &ctx, &assets, &Default::default())?.report)
 }
 
 fn main() -> ExitCode {
