@@ -15,13 +15,12 @@ use burn_zoo::cnn::train::{run, run_from, CnnJob};
 use burn_zoo::cnn::CnnPreset;
 use burn_zoo::data::download::{default_mirror, download_idx_files};
 use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
-use burn_zoo::train::report::Metrics;
 use burn_zoo::train::{Dataset, Mode, TrainError};
 use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
 use zoo_cli::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, weights_error, BackendArgs, OutputArgs,
-    TrainArgs, WeightsArgs,
+    bad_flags, exit_code, job_context, parse_or_exit, print_evaluation, weights_error, BackendArgs,
+    OutputArgs, TrainArgs, WeightsArgs,
 };
 
 #[derive(Parser, Debug)]
@@ -129,16 +128,7 @@ impl Run for Job {
             Action::Train => {}
             Action::Evaluate => {
                 let saved = self.model::<B::InnerBackend>(&device)?;
-                let eval = evaluate(&saved.job, &saved.model, &bundled, &device)?;
-                if let Metrics::Classification(m) = &eval.summary.metrics {
-                    println!(
-                        "test accuracy {:.4} (loss {:.4}, macro F1 {:.4}) on {} images",
-                        m.accuracy,
-                        eval.summary.loss,
-                        m.f1,
-                        eval.targets.len()
-                    );
-                }
+                print_evaluation(&evaluate(&saved.job, &saved.model, &bundled, &device)?);
                 return self.export(&saved.model, &saved.job);
             }
             Action::PredictFile(path) => {

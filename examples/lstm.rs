@@ -15,7 +15,7 @@ use burn_zoo::kernels::sequence::Pooling;
 use burn_zoo::lstm::model::LstmNetConfig;
 use burn_zoo::train::sequence::SeqJob;
 use clap::Parser;
-use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
+use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs};
 use zoo_cli::seq::{build_job, run_example};
 
 #[derive(Parser, Debug)]
@@ -49,6 +49,8 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = Pooling::Last)]
     pooling: Pooling,
     #[command(flatten)]
+    weights: WeightsArgs,
+    #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
     backend: BackendArgs,
@@ -70,5 +72,11 @@ fn build(cli: &Cli) -> Result<SeqJob<LstmNetConfig>, String> {
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    run_example(&cli.task, || build(&cli), &cli.backend, &cli.output)
+    run_example(
+        &cli.task,
+        &cli.weights,
+        || build(&cli),
+        &cli.backend,
+        &cli.output,
+    )
 }

@@ -3,19 +3,23 @@
 //! With no flags this reproduces the tutorial's run: make_moons(1000, noise 0.2, seed 42),
 //! standardised, 80/20 split (scikit-learn's rows), Linear(2,16) → ReLU → Linear(16,2),
 //! Adam lr 0.01, 200 full-batch epochs, on ndarray. `--task regression` trains on the bundled
-//! diabetes data (or `--data FILE --target COLUMN`).
+//! diabetes data (or `--data FILE --target COLUMN`). `--weights FILE` starts from PyTorch's
+//! `state_dict` (fine-tuning, or `--evaluate`); `--export-weights FILE.safetensors` writes the
+//! model back in PyTorch's layout.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::mlp::train::{run, MlpJob, MlpTask};
-use burn_zoo::mlp::{MlpActivation, MlpInit};
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn_zoo::mlp::infer::{evaluate, load as load_saved};
+use burn_zoo::mlp::train::{architecture, run, run_from, MlpJob, MlpTask};
+use burn_zoo::mlp::{Mlp, MlpActivation, MlpConfig, MlpInit};
 use burn_zoo::train::{Mode, TrainError};
 use clap::{Parser, ValueEnum};
 use zoo_cli::backend::{dispatch, BackendInfo, Run};
 use zoo_cli::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, BackendArgs, OutputArgs, TrainArgs,
+    bad_flags, exit_code, job_context, parse_or_exit, print_evaluation, weights_error, BackendArgs,
+    OutputArgs, TrainArgs, WeightsArgs,
 };
 
 #[derive(Parser, Debug)]
@@ -61,6 +65,12 @@ struct Cli {
     /// Weight initialisation.
     #[arg(long, value_enum, default_value_t = MlpInit::Default)]
     init: MlpInit,
+    /// Evaluate on the test split and exit: the --weights (with the architecture the other
+    /// flags give), else the model saved in --artifact-dir.
+    #[arg(long)]
+    evaluate: bool,
+    #[command(flatten)]
+    weights: WeightsArgs,
     #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
@@ -77,17 +87,60 @@ enum Task {
 
 struct Job {
     job: MlpJob,
+    /// Evaluate instead of training.
+    evaluate: bool,
+    weights: WeightsArgs,
     dir: PathBuf,
     mode: Mode,
     progress: burn_zoo::train::ProgressMode,
+}
+
+impl Job {
+    fn export<B: Backend>(&self, mlp: &Mlp<B>, config: &MlpConfig) -> Result<(), TrainError> {
+        if let Some(file) = &self.weights.export_weights {
+            burn_zoo::mlp::pytorch::save(mlp, config, file).map_err(weights_error)?;
+            println!("weights in PyTorch's layout: {}", file.display());
+        }
+        Ok(())
+    }
+
+    /// `--evaluate`: PyTorch's --weights with the flags' architecture, else the saved run.
+    fn evaluate<B: Backend>(&self, device: &B::Device) -> Result<(), TrainError> {
+        let (job, mlp) = match &self.weights.weights {
+            Some(file) => {
+                let mut job = self.job.clone();
+                job.model = architecture(&job)?;
+                let mlp = burn_zoo::mlp::pytorch::load::<B>(&job.model, file, device)
+                    .map_err(weights_error)?;
+                (job, mlp)
+            }
+            None => {
+                let saved = load_saved::<B>(&self.dir, device)?;
+                (saved.job, saved.model)
+            }
+        };
+        print_evaluation(&evaluate::<B>(&job, &mlp, device)?);
+        self.export(&mlp, &job.model)
+    }
 }
 
 impl Run for Job {
     type Output = Result<(), TrainError>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, info: BackendInfo) -> Self::Output {
+        if self.evaluate {
+            return self.evaluate::<B::InnerBackend>(&device);
+        }
         let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        let out = run::<B>(&self.job, &ctx, &device)?;
+        let config = architecture(&self.job)?;
+        let out = match &self.weights.weights {
+            Some(file) => {
+                let start = burn_zoo::mlp::pytorch::load::<B>(&config, file, &device)
+                    .map_err(weights_error)?;
+                run_from::<B>(&self.job, &ctx, start, &device)?
+            }
+            None => run::<B>(&self.job, &ctx, &device)?,
+        };
         println!("{}", out.report.test_table());
         if let Some(c) = &out.confusion {
             println!("confusion matrix (rows: true class, columns: predicted)\n{c}");
@@ -99,7 +152,7 @@ impl Run for Job {
             out.report.train_samples_per_sec,
             self.dir.display()
         );
-        Ok(())
+        self.export(&out.model, &config)
     }
 }
 
@@ -146,8 +199,13 @@ fn main() -> ExitCode {
         Ok(job) => job,
         Err(e) => return bad_flags(e),
     };
+    if let Err(e) = cli.weights.validate() {
+        return bad_flags(e);
+    }
     let job = Job {
         job,
+        evaluate: cli.evaluate,
+        weights: cli.weights.clone(),
         dir: cli.output.dir("mlp"),
         mode: cli.output.mode(),
         progress: cli.output.progress(),

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use burn_zoo::rnn::{CellKind, RnnNetConfig};
 use burn_zoo::train::sequence::SeqJob;
 use clap::Parser;
-use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs};
+use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs};
 use zoo_cli::seq::{build_job, run_example};
 
 #[derive(Parser, Debug)]
@@ -38,6 +38,8 @@ struct Cli {
     #[arg(long, default_value_t = 0.0)]
     dropout: f64,
     #[command(flatten)]
+    weights: WeightsArgs,
+    #[command(flatten)]
     train: TrainArgs,
     #[command(flatten)]
     backend: BackendArgs,
@@ -56,5 +58,11 @@ fn build(cli: &Cli) -> Result<SeqJob<RnnNetConfig>, String> {
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    run_example(&cli.task, || build(&cli), &cli.backend, &cli.output)
+    run_example(
+        &cli.task,
+        &cli.weights,
+        || build(&cli),
+        &cli.backend,
+        &cli.output,
+    )
 }

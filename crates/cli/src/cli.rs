@@ -433,6 +433,10 @@ pub struct SeqTaskArgs {
     /// text: classify this sentence with the model saved in --artifact-dir (no training).
     #[arg(long, value_name = "SENTENCE")]
     pub predict: Option<String>,
+    /// Evaluate on the task's test set and exit: the --weights (with the architecture and task
+    /// the other flags give), else the run saved in --artifact-dir.
+    #[arg(long, conflicts_with = "predict")]
+    pub evaluate: bool,
 }
 
 /// `--task` of the recurrent examples.
@@ -694,6 +698,22 @@ pub fn check_export_path(file: &std::path::Path) -> Result<(), String> {
             )
         }),
         None => Ok(()),
+    }
+}
+
+/// Prints a test-set evaluation in one line: accuracy, loss and macro F1 (classification) or
+/// MSE, MAE and R² (regression), and the number of samples.
+pub fn print_evaluation(eval: &zoo_train::Evaluation) {
+    let n = eval.targets.len();
+    match &eval.summary.metrics {
+        zoo_train::report::Metrics::Classification(m) => println!(
+            "test accuracy {:.4} (loss {:.4}, macro F1 {:.4}) on {n} samples",
+            m.accuracy, eval.summary.loss, m.f1
+        ),
+        zoo_train::report::Metrics::Regression(m) => println!(
+            "test MSE {:.4} (MAE {:.4}, R² {:.4}) on {n} samples",
+            m.mse, m.mae, m.r2
+        ),
     }
 }
 
