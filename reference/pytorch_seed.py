@@ -13,11 +13,12 @@ data and batch sizes, and writes a JSON result:
 
 `--export DIR` trains every seed model briefly, as the tutorial does: the MLP (two moons), the CNN
 (the bundled MNIST sample), the RNN (tanh), GRU, LSTM (1 and 2 layers, and 2 bidirectional) on the
-seed's random sequences, and the GAN (one epoch on the sample). For each MODEL (mlp, cnn, rnn, gru,
-lstm, lstm2, bilstm, gan_generator, gan_discriminator) it writes MODEL.pt (torch.save of the
-state_dict), MODEL.safetensors (the same tensors) and MODEL_io.safetensors (a fixed `input` batch
-and the model's `output` on it, in eval mode; the discriminator's also has its `logits`). The
-CNN's MODEL_io metadata holds its test accuracy on the sample.
+seed's random sequences, the RNN and LSTM on row-MNIST (rnn_mnist, lstm_mnist: the zoo binaries'
+default task), and the GAN (one epoch on the sample), plus the strong CNN and the DCGAN. For each
+MODEL it writes MODEL.pt (torch.save of the state_dict), MODEL.safetensors (the same tensors) and
+MODEL_io.safetensors (a fixed `input` batch and the model's `output` on it, in eval mode; the
+discriminators' also have their `logits`). The MNIST models' MODEL_io metadata holds their test
+accuracy on the sample.
 
 DIR holds spec.json, train_x.f32 / test_x.f32 (float32, row-major [n, *input_shape]) and
 train_y.u8 / test_y.u8 (uint8 labels; absent for the gan). Only the standard library and torch.
@@ -404,6 +405,16 @@ def export(torch, out):
                                            ("bilstm", "lstm", 2, True, 30)]:
         net = fit(torch, seq_model(torch, cell, 8, 32, 2, layers, bi), sx, sy, epochs, 100, 0.01, gen)
         jobs[name] = (net, torch.randn(8, 10, 8, generator=gen), {})
+    # The same cells on row-MNIST, the zoo binaries' default task (28 steps of 28 pixels, 10
+    # classes; the zoo's seed training, Adam lr 1e-3 batch 64, for 3 epochs on the sample): the
+    # weights `cargo run --example rnn|lstm -- --weights` takes, with their test accuracy.
+    rows, vrows = tx.view(-1, 28, 28), vx.view(-1, 28, 28)
+    for name, cell in [("rnn_mnist", "tanh"), ("lstm_mnist", "lstm")]:
+        net = fit(torch, seq_model(torch, cell, 28, 32, 10), rows, ty, 3, 64, 1e-3, gen)
+        with torch.inference_mode():
+            correct = int((net(vrows).argmax(1) == vy).sum())
+        jobs[name] = (net, vrows[:16], {"test_accuracy": correct / len(vy),
+                                        "test_images": len(vy)})
     # GAN: one epoch of the tutorial's loop on the bundled sample (flattened, in [-1, 1]); the
     # discriminator's batch is real images, its outputs probabilities (`logits` before Sigmoid).
     g, d = build(torch, {**spec, "model": "gan", "input_shape": [784], "latent_dim": 100})
@@ -475,6 +486,8 @@ def zoo_exports(torch):
         "cnn_strong": (lambda: strong_cnn(torch), lambda m, x: m(x)),
         "rnn": seq("tanh"), "gru": seq("gru"), "lstm": seq("lstm"), "lstm2": seq("lstm", 2),
         "bilstm": seq("lstm", 2, True),
+        "rnn_mnist": (lambda: seq_model(torch, "tanh", 28, 32, 10), lambda m, x: m(x)),
+        "lstm_mnist": (lambda: seq_model(torch, "lstm", 28, 32, 10), lambda m, x: m(x)),
         "gan_generator": (lambda: build(torch, {**spec, "model": "gan", "input_shape": [784]})[0],
                           lambda m, x: m(x)),
         "gan_discriminator": (lambda: build(torch, {**spec, "model": "gan",
@@ -489,7 +502,8 @@ def verify(torch, wdir):
     """Loads every burn-zoo export in DIR (MODEL.safetensors, with MODEL_io.safetensors holding
     the zoo's `input` batch and its `output`) into the tutorial's module with
     load_state_dict(strict=True), and checks PyTorch's outputs against the zoo's. A CNN without
-    MODEL_io (a binary's --export-weights) gets its test accuracy on the bundled sample."""
+    MODEL_io (a binary's --export-weights) gets its test accuracy on the bundled sample, as do
+    rnn_mnist and lstm_mnist (the rnn and lstm binaries' row-MNIST models)."""
     found = 0
     for name, (make, forward) in zoo_exports(torch).items():
         weights, io = wdir / f"{name}.safetensors", wdir / f"{name}_io.safetensors"
@@ -503,9 +517,12 @@ def verify(torch, wdir):
                        f"{' '.join(str(e).split())}")
         found += 1
         if not io.is_file():
-            if name.startswith("cnn"):
-                # A zoo binary's --export-weights: the test accuracy on the bundled sample.
+            if name.startswith("cnn") or name.endswith("_mnist"):
+                # A zoo binary's --export-weights: the test accuracy on the bundled sample
+                # (the sequence models read each image as 28 rows).
                 vx, vy = mnist_sample(torch, "t10k")
+                if name.endswith("_mnist"):
+                    vx = vx.view(-1, 28, 28)
                 with torch.inference_mode():
                     correct = int((model.eval()(vx).argmax(1) == vy).sum())
                 print(f"{name}: loaded strictly; test accuracy {correct / len(vx):.4f} on "

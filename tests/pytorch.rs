@@ -163,60 +163,73 @@ fn zoo_exports_load_strictly_into_pytorch_and_give_the_zoos_outputs() {
     assert_eq!(stdout.matches("loaded strictly").count(), 12, "{stdout}");
 }
 
-/// The README's round trip: the CNN binary fine-tunes PyTorch's weights and exports them, and
-/// PyTorch, loading that export strictly, gets the test accuracy the zoo printed.
+/// The README's round trip, for each binary that trains on MNIST: the binary fine-tunes
+/// PyTorch's weights and exports them, and PyTorch, loading that export strictly into the
+/// tutorial's module, gets the test accuracy the zoo printed (the CNN on images, the RNN and
+/// LSTM on the same images read as 28 rows).
 #[test]
-fn cnn_binary_round_trip_gives_pytorch_the_zoos_accuracy() {
+fn binary_round_trips_give_pytorch_the_zoos_accuracy() {
     let Some(python) = std::env::var_os("ZOO_TORCH_PYTHON") else {
         eprintln!("ZOO_TORCH_PYTHON is not set (a Python with torch): skipped");
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().unwrap();
-    let export = dir.path().join("zoo/cnn.safetensors");
-    std::fs::create_dir_all(export.parent().unwrap()).unwrap();
+    let zoo_dir = dir.path().join("zoo");
     let exe = std::env::current_exe().unwrap();
-    let cnn = exe.parent().unwrap().parent().unwrap().join("examples/cnn");
-    let run = Command::new(&cnn)
-        .arg("--weights")
-        .arg(root.join("tests/fixtures/pytorch/cnn.safetensors"))
-        .args(["--epochs", "1", "--train-limit", "256", "--quiet", "--data"])
-        .arg(root.join("assets/mnist-sample"))
-        .arg("--artifact-dir")
-        .arg(dir.path().join("run"))
-        .arg("--export-weights")
-        .arg(&export)
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e} (built by cargo test)", cnn.display()));
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(
-        run.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let zoo = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("| accuracy"))
-        .and_then(|l| {
-            l.trim_matches(|c: char| c == '|' || c.is_whitespace())
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no accuracy in:\n{stdout}"));
+    let examples = exe.parent().unwrap().parent().unwrap().join("examples");
+    let mut printed = Vec::new();
+    for (example, name, extra) in [
+        ("cnn", "cnn", &["--train-limit", "256"][..]),
+        ("rnn", "rnn_mnist", &[][..]),
+        ("lstm", "lstm_mnist", &[][..]),
+    ] {
+        let bin = examples.join(example);
+        let run = Command::new(&bin)
+            .arg("--weights")
+            .arg(root.join(format!("tests/fixtures/pytorch/{name}.safetensors")))
+            .args(["--epochs", "1", "--quiet", "--data"])
+            .arg(root.join("assets/mnist-sample"))
+            .args(extra)
+            .arg("--artifact-dir")
+            .arg(dir.path().join(name))
+            .arg("--export-weights")
+            .arg(zoo_dir.join(format!("{name}.safetensors")))
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e} (built by cargo test)", bin.display()));
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(
+            run.status.success(),
+            "{example}: {stdout}{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let zoo = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("| accuracy"))
+            .and_then(|l| {
+                l.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{example}: no accuracy in:\n{stdout}"));
+        printed.push((name, zoo));
+    }
     let verify = Command::new(&python)
         .arg(root.join("reference/pytorch_seed.py"))
         .arg("--verify")
-        .arg(export.parent().unwrap())
+        .arg(&zoo_dir)
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&verify.stdout);
     eprintln!(
-        "zoo: test accuracy {zoo:.4}\n{said}{}",
+        "zoo: {printed:?}\n{said}{}",
         String::from_utf8_lossy(&verify.stderr)
     );
     assert!(verify.status.success());
-    assert!(
-        said.contains(&format!("cnn: loaded strictly; test accuracy {zoo:.4} ")),
-        "{said}"
-    );
+    for (name, zoo) in printed {
+        assert!(
+            said.contains(&format!("{name}: loaded strictly; test accuracy {zoo:.4} ")),
+            "{name}: the zoo printed {zoo:.4}; PyTorch said:\n{said}"
+        );
+    }
 }
