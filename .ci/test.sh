@@ -67,6 +67,10 @@ PT_EXPORT="$(mktemp -d)"
 export ZOO_PYTORCH_FIXTURES="$PT_EXPORT" ZOO_TORCH_PYTHON="$VENV/bin/python"
 cargo test --workspace --no-fail-fast --lib --test pytorch pytorch -- --nocapture
 step "the backend tests on ndarray, wgpu and tch (PyTorch parity on the fresh export); the compare binary with all three"
+# cubecl's autotuner times several kernels per matmul shape before it picks one; on lavapipe
+# each candidate is a JIT compile. Its minimal level took the backend tests from 353 s to 240 s
+# here (2026-12-03) with the same results; speed runs (compare without --quick) keep the default.
+export CUBECL_AUTOTUNE_LEVEL=minimal
 cargo test --workspace --no-fail-fast --features "$FEATURES" --test backends -- --nocapture
 unset ZOO_PYTORCH_FIXTURES ZOO_TORCH_PYTHON
 rm -rf "$PT_EXPORT"
