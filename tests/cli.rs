@@ -508,6 +508,57 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
         out.contains("(2 word(s) not in the vocabulary)") && out.contains("1. class pos"),
         "{out}"
     );
+    // A sentence file with a UTF-8 byte-order mark (labels 0 and 1) trains two classes; a
+    // label that differs from another by a zero-width space is warned about, in quiet mode too,
+    // and recorded in report.json.
+    let mut lines = String::new();
+    for _ in 0..10 {
+        lines.push_str("1 a great film\n0 a dull film\n");
+    }
+    let bom = [b"\xEF\xBB\xBF".as_slice(), lines.as_bytes()].concat();
+    std::fs::write(t.join("bom.txt"), &bom).unwrap();
+    std::fs::write(t.join("zw.txt"), format!("{lines}1\u{200B} a fine film\n")).unwrap();
+    for (train, dir) in [("bom.txt", "lstm-bom"), ("zw.txt", "lstm-zw")] {
+        let (code, _, err) = run_example(
+            "lstm",
+            &[
+                "--task",
+                "text",
+                "--train-file",
+                &s(train),
+                "--test-file",
+                &s("bom.txt"),
+                "--epochs",
+                "1",
+                "--quiet",
+                "--artifact-dir",
+                &s(dir),
+            ],
+            t,
+        );
+        assert_eq!(code, 0, "{err}");
+        let vocab: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(t.join(dir).join("vocab.json")).unwrap())
+                .unwrap();
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(t.join(dir).join("report.json")).unwrap())
+                .unwrap();
+        if train == "bom.txt" {
+            assert_eq!(vocab["labels"], serde_json::json!(["0", "1"]), "{vocab}");
+            assert!(!err.contains("warning"), "{err}");
+            assert!(report["extra"].get("data_warnings").is_none());
+        } else {
+            let zw = format!("{}: line 21: label \"1\\u{{200b}}\"", s(train));
+            let want = [
+                format!("{zw} differs from label \"1\" (line 1) only by invisible characters; they are two classes"),
+                format!("{zw} has a single example"),
+            ];
+            for w in &want {
+                assert!(err.contains(&format!("warning: {w}\n")), "{w} in {err}");
+            }
+            assert_eq!(report["extra"]["data_warnings"], serde_json::json!(want));
+        }
+    }
     let (code, _, err) = run_example(
         "lstm",
         &["--predict", "hi", "--artifact-dir", &s("lstm-add")],

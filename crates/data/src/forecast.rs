@@ -366,6 +366,16 @@ mod tests {
         assert!((a - b).abs() < 1e-5, "{a} != {b}");
     }
 
+    /// A series saved with a UTF-8 byte-order mark: the header still names its columns, and
+    /// a headerless file's first value is still a number.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let path = temp_csv("bom-header.csv", b"\xEF\xBB\xBFyear,count\n1,5\n2,7\n");
+        assert_eq!(read_series_csv(&path, Some("year")).unwrap(), [1.0, 2.0]);
+        let path = temp_csv("bom-plain.csv", b"\xEF\xBB\xBF5\n7\n9\n");
+        assert_eq!(read_series_csv(&path, None).unwrap(), [5.0, 7.0, 9.0]);
+    }
+
     #[test]
     fn shipped_sunspots_csv() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/sunspots.csv");

@@ -92,7 +92,7 @@ pub struct LabeledText {
 /// Reads a sentence-classification file: `LABEL<space>TOKENS` lines, or, for a `.csv` file,
 /// rows `label,text` (a header row `label,text` is skipped). Blank lines are skipped. Errors
 /// name the file and line: a line without text, a file without examples. Text is UTF-8, or else
-/// read as Latin-1 (as the TREC and MR files are).
+/// read as Latin-1 (as the TREC and MR files are); a leading UTF-8 byte-order mark is skipped.
 pub fn read_labeled(path: &Path, lowercase: bool) -> Result<Vec<LabeledText>, DataError> {
     if path.is_dir() {
         return Err(DataError::format(path, "is a directory, not a text file"));
@@ -112,6 +112,12 @@ pub fn parse_labeled(
     lowercase: bool,
     path: &Path,
 ) -> Result<Vec<LabeledText>, DataError> {
+    // A UTF-8 byte-order mark (Windows editors and spreadsheet exports write one) is not part
+    // of the first label.
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
     // Older corpora (TREC, MR) are Latin-1: read bytes that are not UTF-8 as Latin-1.
     let content = String::from_utf8(bytes)
         .unwrap_or_else(|e| e.into_bytes().iter().map(|&b| b as char).collect());
@@ -392,6 +398,8 @@ pub struct TextSplits {
     pub description: String,
     /// Set when the bundled files were used.
     pub note: Option<String>,
+    /// Labels of the training file that look accidental ([`label_warnings`]), one line each.
+    pub warnings: Vec<String>,
 }
 
 /// The bundled files in `dir`: TREC train and test.
@@ -444,6 +452,7 @@ impl TextSpec {
             None => None,
         };
         let labels = label_names(&train);
+        let warnings = label_warnings(&train, &train_path);
         let names = match (&self.label_names, &note) {
             (Some(names), _) if names.len() != labels.len() => {
                 return Err(DataError::format(
@@ -524,8 +533,60 @@ impl TextSpec {
             encoding,
             description,
             note,
+            warnings,
         })
     }
+}
+
+/// Whether `c` prints as nothing: format characters (zero-width spaces and joiners, the
+/// byte-order mark, the soft hyphen) and the no-break space, which reads as a plain space.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00A0}' | '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// Labels of a training file that look like mistakes rather than classes, one line each naming
+/// the file and line: a label with a single example, and labels that differ only by invisible
+/// characters (a stray zero-width space or byte-order mark makes a second class of the same
+/// label). Training goes on; the lines are warnings.
+pub fn label_warnings(train: &[LabeledText], path: &Path) -> Vec<String> {
+    // Each label with its first line and count, in the order of first appearance.
+    let mut first: Vec<(&str, usize, usize)> = Vec::new();
+    let mut at: HashMap<&str, usize> = HashMap::new();
+    for e in train {
+        match at.get(e.label.as_str()) {
+            Some(&i) => first[i].2 += 1,
+            None => {
+                at.insert(&e.label, first.len());
+                first.push((&e.label, e.line, 1));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, (&str, usize)> = HashMap::new();
+    for &(label, line, _) in &first {
+        let visible: String = label.chars().filter(|&c| !is_invisible(c)).collect();
+        if let Some(&(other, other_line)) = seen.get(&visible) {
+            out.push(format!(
+                "{}: line {line}: label {label:?} differs from label {other:?} (line {other_line}) only by invisible characters; they are two classes",
+                path.display()
+            ));
+        } else {
+            seen.insert(visible, (label, line));
+        }
+    }
+    for &(label, line, count) in &first {
+        if count == 1 && first.len() > 1 {
+            out.push(format!(
+                "{}: line {line}: label {label:?} has a single example",
+                path.display()
+            ));
+        }
+    }
+    out
 }
 
 /// Class names of a training file: `0..=max` when every label is a non-negative integer (so the
@@ -550,6 +611,42 @@ pub fn label_names(train: &[LabeledText]) -> Vec<String> {
 mod tests {
     use super::*;
     use zoo_ndarray::NdArray;
+
+    /// A sentence file saved with a UTF-8 byte-order mark, labels 0 and 1: two classes (the
+    /// mark once made a third, `\u{feff}1`), in both formats.
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_label() {
+        for (is_csv, text) in [
+            (false, "1 good film\n0 bad film\n1 fine film\n0 dull film\n"),
+            (
+                true,
+                "label,text\n1,good film\n0,bad film\n1,fine film\n0,dull film\n",
+            ),
+        ] {
+            let bytes = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+            let rows = parse_labeled(bytes, is_csv, true, Path::new("s.txt")).unwrap();
+            let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+            assert_eq!(labels, ["1", "0", "1", "0"], "csv {is_csv}");
+            assert_eq!(label_names(&rows), ["0", "1"]);
+            assert!(label_warnings(&rows, Path::new("s.txt")).is_empty());
+        }
+    }
+
+    #[test]
+    fn accidental_labels_are_warned_about_by_line() {
+        let text = "pos a\npos b\nneg c\nneg d\npos\u{200B} e\nneu f\n";
+        let rows =
+            parse_labeled(text.as_bytes().to_vec(), false, true, Path::new("s.txt")).unwrap();
+        let warnings = label_warnings(&rows, Path::new("s.txt"));
+        assert_eq!(
+            warnings,
+            [
+                "s.txt: line 5: label \"pos\\u{200b}\" differs from label \"pos\" (line 1) only by invisible characters; they are two classes",
+                "s.txt: line 5: label \"pos\\u{200b}\" has a single example",
+                "s.txt: line 6: label \"neu\" has a single example",
+            ]
+        );
+    }
 
     fn toks(s: &str) -> Vec<String> {
         tokenize(s, true)

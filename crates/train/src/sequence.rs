@@ -236,6 +236,8 @@ struct TaskData {
     encoding: Option<TextEncoding>,
     /// Baselines for the report, measured on this test set.
     extra: Vec<(&'static str, serde_json::Value)>,
+    /// Lines about the data that the run goes on despite (text: accidental-looking labels).
+    warnings: Vec<String>,
 }
 
 impl TaskData {
@@ -249,6 +251,7 @@ impl TaskData {
             target_scaler: None,
             encoding: None,
             extra: Vec::new(),
+            warnings: Vec::new(),
         };
         Ok(match task {
             SeqTask::RowMnist {
@@ -345,6 +348,7 @@ impl TaskData {
                 TaskData {
                     note: data.note,
                     encoding: Some(data.encoding),
+                    warnings: data.warnings,
                     ..plain(
                         Sets::Text(data.train, data.valid, data.test),
                         format!("text: {}", data.description),
@@ -380,6 +384,9 @@ where
     let data = TaskData::load(&job.task, job.train.seed, assets)?;
     if let Some(note) = &data.note {
         ctx.progress_note(note);
+    }
+    for warning in &data.warnings {
+        ctx.warn(warning);
     }
     if let Some(dir) = &ctx.artifacts {
         write_json(&dir.path("config.json"), job)?;
@@ -421,6 +428,12 @@ where
     };
     for (key, value) in data.extra {
         trained.report.extra.insert(key.into(), value);
+    }
+    if !data.warnings.is_empty() {
+        trained
+            .report
+            .extra
+            .insert("data_warnings".into(), data.warnings.into());
     }
     if let Some(dir) = &ctx.artifacts {
         write_json(&dir.report(), &trained.report)?;

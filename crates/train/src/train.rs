@@ -98,6 +98,12 @@ impl JobContext {
             eprintln!("{line}");
         }
     }
+
+    /// A line about the user's data that the run goes on despite (a label that looks
+    /// accidental): printed as `warning: …` on stderr, in quiet mode too.
+    pub fn warn(&self, line: &str) {
+        eprintln!("warning: {line}");
+    }
 }
 
 /// A finished (or early-stopped) run.
