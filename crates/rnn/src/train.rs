@@ -40,7 +40,7 @@ pub fn run<B: AutodiffBackend>(
     job.model.validate().map_err(TrainError::Invalid)?;
     seed_backend::<B>(device, job.train.seed);
     let model = job.model.init::<B>(device);
-    zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
+    run_from(job, model, ctx, assets, device)
 }
 
 /// Trains (fine-tunes) `model`, a network of `job.model`'s architecture — PyTorch's weights
@@ -52,7 +52,8 @@ pub fn run_from<B: AutodiffBackend>(
     assets: &Path,
     device: &B::Device,
 ) -> Result<Trained<RnnNet<B>>, TrainError> {
+    // The loop seeds the backend before every step, so a given model trains the same however
+    // it was made.
     job.model.validate().map_err(TrainError::Invalid)?;
-    seed_backend::<B>(device, job.train.seed);
     zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
 }
