@@ -43,6 +43,10 @@ struct Cli {
     /// first; files already there are kept. Needs the network.
     #[arg(long, conflicts_with = "data")]
     download: bool,
+    /// Where --download fetches the four `.gz` files from (a URL ending in `/`; default: the
+    /// dataset's usual mirror).
+    #[arg(long, requires = "download")]
+    mirror: Option<String>,
     /// seed (the tutorial's CNN and settings) or strong.
     #[arg(long, value_enum, default_value_t = CnnPreset::Seed)]
     preset: CnnPreset,
@@ -221,7 +225,12 @@ fn download(cli: &Cli) -> Result<(), String> {
     let kind = cli.dataset;
     let cache = dataset_cache(kind)
         .ok_or("--download: no cache folder (neither XDG_CACHE_HOME nor HOME is set)")?;
-    let done = download_idx_files(default_mirror(kind), &cache, cli.output.progress())
+    let stop = burn_zoo::train::interrupt::requested;
+    let mirror = cli.mirror.as_deref().unwrap_or(default_mirror(kind));
+    if !mirror.ends_with('/') {
+        return Err(format!("--mirror {mirror}: must end with '/'"));
+    }
+    let done = download_idx_files(mirror, &cache, cli.output.progress(), &stop)
         .map_err(|e| format!("--download: {e}"))?;
     eprintln!(
         "{}: {} downloaded, {} already present",
@@ -237,7 +246,11 @@ fn main() -> ExitCode {
     if cli.download {
         if let Err(e) = download(&cli) {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return if burn_zoo::train::interrupt::requested() {
+                ExitCode::from(burn_zoo::train::interrupt::EXIT_STATUS)
+            } else {
+                ExitCode::FAILURE
+            };
         }
     }
     let action = match (&cli.predict, cli.predict_idx) {

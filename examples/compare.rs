@@ -20,6 +20,7 @@ use burn_zoo::train::artifacts::{atomic_write, read_json, write_json};
 use burn_zoo::train::TrainError;
 use clap::Parser;
 use zoo_cli::backend::{dispatch, BackendKind, DeviceSpec};
+use zoo_cli::cli::output_unless_stopped;
 use zoo_cli::compare::{
     median_run, utc_date, write_workload, Cell, CellJob, CellStatus, CompareReport, Machine,
     ModelKind, PyTorchResult, PyTorchStatus, ScoreImages, Workload, SCHEMA_VERSION,
@@ -139,14 +140,20 @@ fn run_cell(model: ModelKind, backend: BackendKind, cli: &Cli, dir: &Path) -> Ce
     if cli.quick {
         cmd.arg("--quick");
     }
-    match cmd.output() {
-        Ok(out) if out.status.success() => {
+    match output_unless_stopped(&mut cmd) {
+        Ok(None) => Cell::empty(
+            model,
+            backend.name(),
+            CellStatus::Failed,
+            "stopped by a signal".into(),
+        ),
+        Ok(Some(out)) if out.status.success() => {
             match read_json::<Cell>(&dir.join("cell.json"), "compare cell") {
                 Ok(c) => c,
                 Err(e) => Cell::empty(model, backend.name(), CellStatus::Failed, e.to_string()),
             }
         }
-        Ok(out) => Cell::empty(
+        Ok(Some(out)) => Cell::empty(
             model,
             backend.name(),
             CellStatus::Failed,
@@ -211,16 +218,18 @@ fn pytorch_cell(
         return failed(format!("{}: {e}", dir.display()));
     }
     let result = dir.join("result.json");
-    let out = Command::new(python)
-        .arg(reference)
-        .arg("--workload")
-        .arg(cli.out.join("workload").join(model.name()))
-        .arg("--out")
-        .arg(&result)
-        .output();
+    let out = output_unless_stopped(
+        Command::new(python)
+            .arg(reference)
+            .arg("--workload")
+            .arg(cli.out.join("workload").join(model.name()))
+            .arg("--out")
+            .arg(&result),
+    );
     match out {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => return failed(last_line(&String::from_utf8_lossy(&o.stderr))),
+        Ok(None) => return failed("stopped by a signal".into()),
+        Ok(Some(o)) if o.status.success() => {}
+        Ok(Some(o)) => return failed(last_line(&String::from_utf8_lossy(&o.stderr))),
         Err(e) => return failed(format!("cannot run {}: {e}", python.display())),
     }
     let r: PyTorchResult = match read_json(&result, "PyTorch result") {
@@ -358,6 +367,7 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
                 let dir = cli.out.join("cells").join(name);
                 eprintln!("[{} on {}{of}] running", model.name(), b.name());
                 let cell = run_cell(model, b, &cli, &dir);
+                stop_if_asked()?;
                 eprintln!("[{} on {}{of}] {}", model.name(), b.name(), describe(&cell));
                 runs[i].push(cell);
             }
@@ -365,6 +375,7 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
                 eprintln!("[{} in PyTorch{of}] running", model.name());
                 let score_on = backends.first().copied();
                 let cell = pytorch_cell(w, &cli, &python, &reference, score_on);
+                stop_if_asked()?;
                 eprintln!("[{} in PyTorch{of}] {}", model.name(), describe(&cell));
                 runs[backends.len()].push(cell);
             }
@@ -441,10 +452,28 @@ fn main_inner(cli: Cli) -> Result<bool, String> {
     }
 }
 
+/// After SIGINT/SIGTERM: the cell under way was stopped (its child got the signal); the run
+/// ends without a compare.json, as its table would mix finished and missing cells.
+fn stop_if_asked() -> Result<(), String> {
+    if burn_zoo::train::interrupt::requested() {
+        Err(
+            "stopped by a signal; no compare.json written (the finished cells' files are in \
+             --out's cells/)"
+                .into(),
+        )
+    } else {
+        Ok(())
+    }
+}
+
 fn main() -> ExitCode {
     match main_inner(zoo_cli::cli::parse_or_exit()) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(e) if burn_zoo::train::interrupt::requested() => {
+            eprintln!("error: {e}");
+            ExitCode::from(burn_zoo::train::interrupt::EXIT_STATUS)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

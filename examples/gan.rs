@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::gan::infer::{evaluate_saved, load_generator, write_samples, SavedGenerator};
+use burn_zoo::gan::infer::{
+    evaluate_saved, load_generator, write_samples, SampleLimits, SavedGenerator,
+};
 use burn_zoo::gan::train::{quality_table, run, Assets, GanJob, Variant};
 use burn_zoo::gan::Arch;
 use burn_zoo::train::adversarial::{GanObjective, GeneratorLoss};
@@ -114,9 +116,13 @@ struct Cli {
     /// --quality-samples / --classifier if given); writes quality.json there.
     #[arg(long)]
     evaluate: bool,
-    /// Where --generate writes sample_NNNN.png.
+    /// Where --generate writes sample_NNNN.png (past 1,000 images, into sub-folders 000/,
+    /// 001/, ... of 1,000 each).
     #[arg(long, requires = "generate")]
     out: Option<PathBuf>,
+    /// The most images --generate writes; more is refused before anything is written.
+    #[arg(long, default_value_t = 100_000, requires = "generate")]
+    max_images: usize,
     /// The digit to draw (conditional generators, with --generate).
     #[arg(long, requires = "generate")]
     digit: Option<usize>,
@@ -146,6 +152,7 @@ enum Action {
         seed: u64,
         /// PyTorch's generator weights with the flags' job, instead of the saved run.
         weights: Option<(PathBuf, Box<GanJob>)>,
+        max_images: usize,
     },
     Evaluate {
         samples: Option<usize>,
@@ -179,6 +186,7 @@ impl Run for Job {
                 digit,
                 seed,
                 weights,
+                max_images,
             } => {
                 let (saved, from) = match weights {
                     Some((file, job)) => {
@@ -200,10 +208,17 @@ impl Run for Job {
                         self.dir.display().to_string(),
                     ),
                 };
-                let paths = write_samples(&saved.generator, n, digit, &out, seed, &device)?;
+                let limits = SampleLimits {
+                    max_images,
+                    progress: self.progress,
+                    ..SampleLimits::default()
+                };
+                let written =
+                    write_samples(&saved.generator, n, digit, &out, seed, &limits, &device)?;
                 println!(
-                    "wrote {} images from the {} generator in {from} to {}",
-                    paths.len(),
+                    "wrote {} images ({:.1} MB) from the {} generator in {from} to {}",
+                    written.count,
+                    written.bytes as f64 / 1e6,
                     saved.job.variant.name(),
                     out.display()
                 );
@@ -357,6 +372,7 @@ fn main() -> ExitCode {
                 digit: cli.digit,
                 seed: cli.seed.unwrap_or(0),
                 weights,
+                max_images: cli.max_images,
             }
         }
         _ if cli.evaluate => Action::Evaluate {

@@ -111,7 +111,7 @@ fn bad_input_table() {
                 "--artifact-dir".into(),
                 s("done"),
             ],
-            "different mlp configuration",
+            "config.json: a resume cannot change model.hidden",
         ),
         (
             vec!["--resume".into(), "--artifact-dir".into(), s("corrupt")],
@@ -623,6 +623,10 @@ fn gan_bad_input_table_quick_run_and_sampling() {
         (v(&["--lr-g=0"]), "--lr-g must be a positive"),
         (v(&["--batch-size", "1"]), "--batch-size must be at least 2"),
         (v(&["--quality-samples", "50"]), "--quality-samples"),
+        (
+            v(&["--quality-samples", "100001"]),
+            "--quality-samples must be at most 100000 (got 100001)",
+        ),
         (
             v(&["--arch", "conv", "--width", "0"]),
             "--width must be at least 1",

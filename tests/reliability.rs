@@ -323,3 +323,446 @@ fn a_full_disk_is_one_clear_error_and_earlier_files_stay_intact() {
     }
     assert!(temp_files(&run).is_empty());
 }
+
+/// Waits until `child` exits, at most `secs` seconds; its exit code and stderr.
+fn exit_within(mut child: Child, secs: u64) -> (Option<i32>, String) {
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(secs) {
+            child.kill().unwrap();
+            panic!("still running {secs} s after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_second_writer_is_refused_naming_the_holder_and_a_killed_holder_leaves_no_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let dir = run.display().to_string();
+    let (code, _, err) = run_example(
+        "mlp",
+        &["--epochs", "2", "--artifact-dir", &dir, "--quiet"],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    // A long resume holds the directory.
+    let mut holder = spawn(
+        "mlp",
+        &[
+            "--epochs",
+            "1000000",
+            "--artifact-dir",
+            &dir,
+            "--resume",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    let pid = holder.id().to_string();
+    let start = Instant::now();
+    while std::fs::read_to_string(run.join(".lock"))
+        .unwrap_or_default()
+        .trim()
+        != pid
+    {
+        assert!(holder.try_wait().unwrap().is_none(), "the holder ended");
+        assert!(start.elapsed() < Duration::from_secs(120), "no lock taken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for mode in [None, Some("--resume"), Some("--overwrite")] {
+        let mut args = vec!["--epochs", "5", "--artifact-dir", &dir, "--quiet"];
+        args.extend(mode);
+        let (code, _, err) = run_example("mlp", &args, tmp.path());
+        assert_eq!(code, 1, "{mode:?}: {err}");
+        assert_eq!(
+            err.trim(),
+            format!(
+                "error: --artifact-dir {dir}: in use by another run (pid {pid}); two writers \
+                 would overwrite each other's checkpoints, so wait for it to end or stop it"
+            ),
+            "{mode:?}"
+        );
+    }
+    // Readers take no lock: the saved model evaluates while the holder trains.
+    let (code, out, err) = run_example("mlp", &["--artifact-dir", &dir, "--evaluate"], tmp.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+    // kill -9: the kernel drops the lock with the process.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let newest = Checkpoint::read(&checkpoint_files(&run).pop().unwrap()).unwrap();
+    let epochs = (newest.meta.epoch + 1).to_string();
+    let (code, _, err) = run_example(
+        "mlp",
+        &[
+            "--epochs",
+            &epochs,
+            "--artifact-dir",
+            &dir,
+            "--resume",
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_resume_says_what_it_changed_refuses_what_it_cannot_change_and_leaves_a_finished_run_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    let dir = run.display().to_string();
+    let base = ["--artifact-dir", &dir, "--quiet"]; // the seed MLP: lr 0.01, full batch, seed 42
+    let with = |extra: &[&str]| {
+        let mut a = base.to_vec();
+        a.extend(extra);
+        run_example("mlp", &a, tmp.path())
+    };
+    let (code, _, err) = with(&["--epochs", "3"]);
+    assert_eq!(code, 0, "{err}");
+    // The run's files, byte for byte (not `.lock`: it holds the pid of its latest holder).
+    let files = |run: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut f: Vec<_> = files_under(run)
+            .into_iter()
+            .filter(|p| !p.ends_with(".lock"))
+            .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+            .collect();
+        f.sort();
+        f
+    };
+    let before = files(&run);
+
+    // Nothing left to do: says so, exits 0, touches nothing.
+    let (code, _, err) = with(&["--epochs", "2", "--resume"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "{dir}: already trained 3 epochs (asked for 2); nothing to do (the run is unchanged)"
+        )
+    );
+    assert!(files(&run) == before, "a finished run's files changed");
+
+    // The data, the model and the seed cannot change: refused, nothing written.
+    for (flags, what) in [
+        (&["--seed", "7"][..], "train.seed (42 -> 7)"),
+        (&["--noise", "0.3"][..], "task.noise (0.2 -> 0.3)"),
+    ] {
+        let mut a = vec!["--epochs", "5", "--resume"];
+        a.extend(flags);
+        let (code, _, err) = with(&a);
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.trim().starts_with(&format!(
+                "error: {dir}/config.json: a resume cannot change {what}"
+            )),
+            "{err}"
+        );
+        assert!(files(&run) == before, "{flags:?} wrote files");
+    }
+
+    // Training settings may change: one line each, and report.json keeps them.
+    let (code, _, err) = with(&[
+        "--epochs",
+        "5",
+        "--resume",
+        "--lr",
+        "0.5",
+        "--batch-size",
+        "32",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    let config = format!("{dir}/config.json");
+    for (line, change) in lines.iter().zip([
+        "batch_size 64 -> 32",
+        "full_batch true -> false",
+        "lr 0.01 -> 0.5",
+    ]) {
+        assert_eq!(
+            *line,
+            format!("warning: {config}: resumed with {change}; the run no longer equals an uninterrupted one")
+        );
+    }
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["epochs_completed"], 5);
+    let changes = report["resumed_with_changes"].as_array().unwrap();
+    let lr = changes.iter().find(|c| c["setting"] == "lr").unwrap();
+    assert_eq!(
+        (&lr["from"], &lr["to"], &lr["after_epoch"]),
+        (&0.01.into(), &0.5.into(), &3.into())
+    );
+    // A later resume without changes keeps the record.
+    let (code, _, err) = with(&[
+        "--epochs",
+        "6",
+        "--resume",
+        "--lr",
+        "0.5",
+        "--batch-size",
+        "32",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(
+        json(&run.join("report.json"))["resumed_with_changes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// A saved GAN run to sample from (one epoch on 64 images, no quality metrics).
+fn gan_run(t: &Path) -> PathBuf {
+    let run = t.join("gan");
+    let (code, _, err) = run_example(
+        "gan",
+        &[
+            "--train-limit",
+            "64",
+            "--epochs",
+            "1",
+            "--quality-samples",
+            "0",
+            "--artifact-dir",
+            &run.display().to_string(),
+            "--quiet",
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    run
+}
+
+#[test]
+fn generation_is_bounded_laid_out_in_folders_and_stops_at_sigterm_with_whole_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = gan_run(tmp.path()).display().to_string();
+    let out = tmp.path().join("samples");
+    let o = out.display().to_string();
+
+    // Past the limit: refused before anything is written.
+    let (code, _, err) = run_example(
+        "gan",
+        &[
+            "--artifact-dir",
+            &run,
+            "--generate",
+            "100000000",
+            "--out",
+            &o,
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.trim(),
+        "error: --max-images is 100000 and 100000000 images were asked for (one file each); \
+         raise it to write more"
+    );
+    assert!(!out.exists());
+
+    // Past 1,000 images: sub-folders of 1,000.
+    let (code, stdout, err) = run_example(
+        "gan",
+        &[
+            "--artifact-dir",
+            &run,
+            "--generate",
+            "1500",
+            "--out",
+            &o,
+            "--quiet",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.starts_with("wrote 1500 images ("), "{stdout}");
+    assert_eq!(std::fs::read_dir(out.join("000")).unwrap().count(), 1000);
+    assert_eq!(std::fs::read_dir(out.join("001")).unwrap().count(), 500);
+    assert!(out.join("001/sample_1499.png").is_file());
+
+    // SIGTERM: the image in progress is finished, the rest abandoned, exit 130.
+    let big = tmp.path().join("big");
+    let mut child = spawn(
+        "gan",
+        &[
+            "--artifact-dir",
+            &run,
+            "--generate",
+            "100000",
+            "--out",
+            &big.display().to_string(),
+        ],
+        tmp.path(),
+    );
+    assert!(wait_for(&big.join("000/sample_00000.png"), &mut child));
+    signal(&child, libc::SIGTERM);
+    let (code, err) = exit_within(child, 5);
+    assert_eq!(code, Some(130), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    let written = files_under(&big);
+    assert_eq!(
+        last,
+        format!(
+            "error: stopped by a signal after writing {} of 100000 images into {}; each of \
+             them is complete",
+            written.len(),
+            big.display()
+        )
+    );
+    assert!(written.len() < 100_000);
+    for f in &written {
+        assert!(!f.to_string_lossy().contains(".tmp-"), "{}", f.display());
+        let png = std::fs::read(f).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG\r\n\x1a\n") && png.ends_with(b"IEND\xaeB`\x82"),
+            "{} is not a whole PNG",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn measuring_a_gan_again_stops_at_sigterm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = gan_run(tmp.path()).display().to_string();
+    let mut child = spawn(
+        "gan",
+        &[
+            "--artifact-dir",
+            &run,
+            "--evaluate",
+            "--quality-samples",
+            "100000",
+        ],
+        tmp.path(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "ended before the signal"
+    );
+    signal(&child, libc::SIGTERM);
+    let (code, err) = exit_within(child, 5);
+    assert_eq!(code, Some(130), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: stopped by a signal while "),
+        "{err}"
+    );
+    assert!(!std::path::Path::new(&run).join("quality.json").exists());
+}
+
+#[test]
+fn compare_passes_sigterm_to_its_cell_and_writes_no_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    let mut child = spawn(
+        "compare",
+        &[
+            "--quick",
+            "--models",
+            "mlp",
+            "--backends",
+            "ndarray",
+            "--no-pytorch",
+            "--repeat",
+            "100",
+            "--out",
+            &out.display().to_string(),
+        ],
+        tmp.path(),
+    );
+    assert!(wait_for(&out.join("cells/mlp-ndarray-run2"), &mut child));
+    signal(&child, libc::SIGTERM);
+    let (code, err) = exit_within(child, 10);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("error: stopped by a signal; no compare.json written"),
+        "{err}"
+    );
+    assert!(!out.join("compare.json").exists());
+    // The cell's own process stopped too: nothing of it is still writing.
+    let files = files_under(&out);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(files, files_under(&out));
+    assert!(files.iter().all(|f| !f.to_string_lossy().contains(".tmp-")));
+}
+
+#[test]
+fn a_download_stops_at_sigterm_and_leaves_no_file() {
+    use std::io::{BufRead, BufReader, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    // A mirror that sends a header promising 10 MB, then 1 KB every 20 ms.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+            line.clear();
+        }
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n"
+        );
+        while stream.write_all(&[0u8; 1024]).is_ok() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let cache = tmp.path().join("cache");
+    let mut child = Command::new(example("cnn"))
+        .args(["--download", "--mirror", &base, "--epochs", "1"])
+        .current_dir(tmp.path())
+        .env("XDG_CACHE_HOME", &cache)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "ended before the signal"
+    );
+    signal(&child, libc::SIGTERM);
+    let (code, err) = exit_within(child, 5);
+    assert_eq!(code, Some(130), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!(
+            "error: --download: {base}train-images-idx3-ubyte.gz: stopped by a signal after "
+        )),
+        "{err}"
+    );
+    assert!(files_under(&cache).is_empty(), "{:?}", files_under(&cache));
+}

@@ -44,12 +44,17 @@ pub fn install_signal_handlers() {
 
 /// Turns a job's outcome into the process exit: `error: ...` on one line and status 1 for a
 /// failed run, 130 for a run stopped by Ctrl-C/SIGTERM, 2 for a backend that cannot be used
-/// or a bad flag (`bad_flags`).
-pub fn exit_code<E: std::fmt::Display>(
-    outcome: Result<Result<(), E>, crate::backend::BackendError>,
+/// or a bad flag (`bad_flags`). A resume with nothing to do ([`TrainError::AlreadyTrained`])
+/// says so and exits 0.
+pub fn exit_code(
+    outcome: Result<Result<(), TrainError>, crate::backend::BackendError>,
 ) -> std::process::ExitCode {
     match outcome {
         Ok(Ok(())) => std::process::ExitCode::SUCCESS,
+        Ok(Err(e @ TrainError::AlreadyTrained { .. })) => {
+            eprintln!("{}", in_flag_terms(&e.to_string()));
+            std::process::ExitCode::SUCCESS
+        }
         Ok(Err(e)) => {
             let message = in_flag_terms(&e.to_string());
             if zoo_train::interrupt::requested() {
@@ -309,6 +314,7 @@ pub fn prepare_dir(dir: &std::path::Path, mode: Mode) -> Result<ArtifactDir, Tra
             dir.display()
         )),
         TrainError::Invalid(reason) => TrainError::Invalid(format!("--artifact-dir {reason}")),
+        e @ TrainError::Locked { .. } => TrainError::Invalid(format!("--artifact-dir {e}")),
         other => other,
     })
 }
@@ -723,4 +729,65 @@ pub fn weights_error(e: burn_zoo::weights::WeightsError) -> TrainError {
         path: e.file,
         reason: e.reason,
     }
+}
+
+/// Runs `cmd` to its end like [`std::process::Command::output`], but a stop asked for meanwhile
+/// (SIGINT/SIGTERM, see [`install_signal_handlers`]) is passed on to the child as one SIGTERM;
+/// after 10 s more it is killed. `Ok(None)`: it was stopped (and has exited).
+pub fn output_unless_stopped(
+    cmd: &mut std::process::Command,
+) -> std::io::Result<Option<std::process::Output>> {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Both pipes drained on their own threads, so a chatty child never blocks on a full pipe.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let mut stopped_at: Option<Instant> = None;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if stopped_at.is_none() && zoo_train::interrupt::requested() {
+            // SAFETY: kill(2) on our own child's pid, which has not been waited for yet.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            stopped_at = Some(Instant::now());
+        }
+        if stopped_at.is_some_and(|t| t.elapsed() > Duration::from_secs(10)) {
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+    };
+    Ok(stopped_at.is_none().then_some(output))
 }

@@ -571,6 +571,7 @@ where
         progress: ctx.progress,
         target_scaler: None,
         class_names: Vec::new(),
+        resumed_with_changes: Vec::new(),
     };
     let trained = fit(model, train, None, Some(test), spec, device)?;
     // The numbers come from the report.json the run wrote, as for any zoo run.

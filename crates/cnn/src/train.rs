@@ -138,9 +138,7 @@ fn train<B: AutodiffBackend>(
     if let Some(note) = &data.note {
         ctx.progress_note(note);
     }
-    if let Some(dir) = &ctx.artifacts {
-        write_json(&dir.path("config.json"), job)?;
-    }
+    let changes = ctx.write_config(job, &[])?;
     seed_backend::<B>(device, job.train.seed);
     let model = start.unwrap_or_else(|| job.model.init::<B>(device));
     let spec = RunSpec {
@@ -166,6 +164,7 @@ fn train<B: AutodiffBackend>(
             .iter()
             .map(|c| c.to_string())
             .collect(),
+        resumed_with_changes: changes,
     };
     let trained = fit(
         model,
@@ -282,6 +281,7 @@ mod tests {
             progress: ProgressMode::Quiet,
             target_scaler: None,
             class_names: Vec::new(),
+            resumed_with_changes: Vec::new(),
         };
         let trained = fit(
             job.model.init::<B>(&device),

@@ -59,10 +59,14 @@ pub struct Downloaded {
 /// Downloads the four MNIST-format files (`train-images-idx3-ubyte.gz`, ...) from `mirror` (a
 /// URL ending in `/`, see [`default_mirror`]) into `cache` (see [`crate::images::dataset_cache`]). Files already there and valid are
 /// kept. Errors are one line naming the URL or the file, e.g. when there is no network.
+/// `stop` is asked between chunks of 64 KiB (the binaries pass their SIGINT/SIGTERM flag):
+/// when it says yes, the download ends with an error and the file being fetched is not
+/// written (the ones before it are complete).
 pub fn download_idx_files(
     mirror: &str,
     cache: &Path,
     progress: ProgressMode,
+    stop: &dyn Fn() -> bool,
 ) -> DataResult<Downloaded> {
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(20))
@@ -76,7 +80,7 @@ pub fn download_idx_files(
             continue;
         }
         let url = format!("{mirror}{name}.gz");
-        let gz = fetch(&agent, &url, progress)?;
+        let gz = fetch(&agent, &url, progress, stop)?;
         let mut raw = Vec::new();
         GzDecoder::new(&gz[..])
             .take(MAX_DOWNLOAD_BYTES * 8)
@@ -92,7 +96,12 @@ pub fn download_idx_files(
 }
 
 /// GETs `url` into memory, with a byte progress bar on a terminal.
-fn fetch(agent: &ureq::Agent, url: &str, progress: ProgressMode) -> DataResult<Vec<u8>> {
+fn fetch(
+    agent: &ureq::Agent,
+    url: &str,
+    progress: ProgressMode,
+    stop: &dyn Fn() -> bool,
+) -> DataResult<Vec<u8>> {
     let offline = |e: String| {
         DataError::format(
             url,
@@ -136,9 +145,25 @@ fn fetch(agent: &ureq::Agent, url: &str, progress: ProgressMode) -> DataResult<V
     };
     let mut body = Vec::new();
     let mut reader = bar.wrap_read(response.into_reader().take(MAX_DOWNLOAD_BYTES + 1));
-    reader
-        .read_to_end(&mut body)
-        .map_err(|e| offline(e.to_string()))?;
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if stop() {
+            bar.finish_and_clear();
+            return Err(DataError::format(
+                url,
+                format!(
+                    "stopped by a signal after {} bytes; this file was not written",
+                    body.len()
+                ),
+            ));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(k) => body.extend_from_slice(&chunk[..k]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(offline(e.to_string())),
+        }
+    }
     bar.finish_and_clear();
     if body.len() as u64 > MAX_DOWNLOAD_BYTES {
         return Err(DataError::format(
@@ -212,7 +237,7 @@ mod tests {
     fn downloads_into_burn_dataset_layout_then_keeps_valid_files() {
         let (base, server) = serve(bundled(), 4);
         let cache = tempfile::tempdir().unwrap();
-        let done = download_idx_files(&base, cache.path(), ProgressMode::Quiet).unwrap();
+        let done = download_idx_files(&base, cache.path(), ProgressMode::Quiet, &|| false).unwrap();
         assert_eq!(done.fetched.len(), 4);
         let mut seen = server.join().unwrap();
         seen.sort();
@@ -235,8 +260,32 @@ mod tests {
         let located = crate::images::find_idx_files(cache.path()).unwrap();
         assert!(located.paths[0].ends_with("train/train-images-idx3-ubyte"));
         // A second run touches no network (nothing listens at this address any more).
-        let again = download_idx_files(&base, cache.path(), ProgressMode::Quiet).unwrap();
+        let again =
+            download_idx_files(&base, cache.path(), ProgressMode::Quiet, &|| false).unwrap();
         assert_eq!((again.fetched.len(), again.present.len()), (0, 4));
+    }
+
+    #[test]
+    fn a_stop_ends_the_download_between_chunks_and_writes_nothing() {
+        let (base, _server) = serve(bundled(), 1);
+        let cache = tempfile::tempdir().unwrap();
+        let asked = std::cell::Cell::new(0);
+        // The first chunk arrives, then the stop flag is up.
+        let stop = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        };
+        let e = download_idx_files(&base, cache.path(), ProgressMode::Quiet, &stop)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{base}train-images-idx3-ubyte.gz: stopped by a signal after "
+            )),
+            "{e}"
+        );
+        assert!(e.ends_with("bytes; this file was not written"), "{e}");
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
     }
 
     #[test]
@@ -249,7 +298,7 @@ mod tests {
             .port();
         let cache = tempfile::tempdir().unwrap();
         let base = format!("http://127.0.0.1:{port}/");
-        let e = download_idx_files(&base, cache.path(), ProgressMode::Quiet)
+        let e = download_idx_files(&base, cache.path(), ProgressMode::Quiet, &|| false)
             .unwrap_err()
             .to_string();
         assert!(
@@ -273,7 +322,7 @@ mod tests {
         }
         let (base, _server) = serve(dir.path().to_path_buf(), 1);
         let cache = tempfile::tempdir().unwrap();
-        let e = download_idx_files(&base, cache.path(), ProgressMode::Quiet)
+        let e = download_idx_files(&base, cache.path(), ProgressMode::Quiet, &|| false)
             .unwrap_err()
             .to_string();
         assert!(

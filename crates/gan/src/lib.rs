@@ -36,8 +36,9 @@
 //! let ctx = JobContext::quiet(Some(ArtifactDir::prepare(&dir, Mode::Overwrite)?), false, "ndarray", "cpu");
 //! run::<Autodiff<NdArray>>(&job, &ctx, &assets, &Default::default())?;
 //! let saved = zoo_gan::infer::load_generator::<NdArray>(&dir, &Default::default())?;
-//! let pngs = zoo_gan::infer::write_samples(&saved.generator, 4, None, &dir.join("samples"), 7, &Default::default())?;
-//! assert_eq!(pngs.len(), 4);
+//! let limits = zoo_gan::infer::SampleLimits::default(); // 1,000 files a folder, 100,000 at most
+//! let pngs = zoo_gan::infer::write_samples(&saved.generator, 4, None, &dir.join("samples"), 7, &limits, &Default::default())?;
+//! assert_eq!(pngs.count, 4);
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok(())
 //! # }

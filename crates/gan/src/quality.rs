@@ -154,6 +154,9 @@ impl<B: Backend> Classifier<B> {
         let idx: Vec<usize> = (0..data.len().min(limit)).collect();
         let (mut f, mut p) = (Vec::new(), Vec::new());
         for chunk in idx.chunks(500) {
+            zoo_train::interrupt::check(|| {
+                format!("while measuring sample quality, after {} images", chunk[0])
+            })?;
             let (a, b) = self.features_and_probs(data.inputs::<B>(chunk, device))?;
             f.extend(a);
             p.extend(b);
@@ -288,7 +291,13 @@ pub fn measure<B: Backend, G: ImageGenerator<B>>(
         rows: 0,
         cols: 0,
     };
-    for chunk in labels.chunks(500) {
+    for (k, chunk) in labels.chunks(500).enumerate() {
+        zoo_train::interrupt::check(|| {
+            format!(
+                "while generating images to measure, after {} of {samples}",
+                k * 500
+            )
+        })?;
         let z = zoo_train::adversarial::latent_noise::<B>(
             &mut rng,
             chunk.len(),

@@ -18,7 +18,7 @@ pub use zoo_train::train::JobContext;
 use zoo_train::{seed_backend, DataError, OptimizerKind, RunInfo, TrainError};
 
 #[cfg(test)]
-use crate::infer::{load_generator, write_samples};
+use crate::infer::{load_generator, write_samples, SampleLimits};
 use crate::quality::{measure, Classifier, GanQuality};
 use crate::{Arch, GanConfig, Generator};
 
@@ -51,6 +51,9 @@ impl Variant {
         }
     }
 }
+
+/// The most generated images a quality measurement takes ([`GanJob::quality_samples`]).
+pub const MAX_QUALITY_SAMPLES: usize = 100_000;
 
 /// A complete, serialisable description of a GAN run (written as `config.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -173,6 +176,13 @@ impl GanJob {
                 self.quality_samples
             ));
         }
+        if self.quality_samples > MAX_QUALITY_SAMPLES {
+            return Err(format!(
+                "quality_samples must be at most {MAX_QUALITY_SAMPLES} (got {}): the images \
+                 are held in memory (784 bytes each) and the FID settles long before",
+                self.quality_samples
+            ));
+        }
         Ok(())
     }
 
@@ -242,9 +252,8 @@ pub fn run<B: AutodiffBackend>(
     } else {
         None
     };
-    if let Some(dir) = &ctx.artifacts {
-        write_json(&dir.path("config.json"), job)?;
-    }
+    // The final measurement's settings may change on a resume; training's are checked.
+    let changes = ctx.write_config(job, &["quality_samples", "classifier"])?;
     seed_backend::<B>(device, job.train.seed);
     let g = job.model.init_generator::<B>(device);
     let d = job.model.init_discriminator::<B>(device);
@@ -261,6 +270,7 @@ pub fn run<B: AutodiffBackend>(
         artifacts: ctx.artifacts.as_ref(),
         resume: ctx.resume,
         progress: ctx.progress,
+        resumed_with_changes: changes,
     };
     let trained = fit_gan(g, d, &data.train, spec, device)?;
     let mut report = trained.report;
@@ -412,6 +422,7 @@ mod tests {
             artifacts: None,
             resume: false,
             progress: zoo_train::ProgressMode::Quiet,
+            resumed_with_changes: Vec::new(),
         };
         // One epoch of 4 steps: D learns to reject G's images, so D(G(z)) falls below 0.5.
         let trained = fit_gan(g, d, &data.train, spec(&job.train), &device).unwrap();
@@ -654,13 +665,40 @@ mod tests {
         // Samples from the saved generator: --digit is required for a cgan and bounded.
         let saved = load_generator::<NdArray>(dir.path(), &device).unwrap();
         let out = dir.path().join("samples");
-        let paths = write_samples(&saved.generator, 3, Some(7), &out, 1, &device).unwrap();
-        assert_eq!(paths.len(), 3);
-        let img = image::open(&paths[0]).unwrap();
+        let limits = SampleLimits::default();
+        let written = write_samples(&saved.generator, 3, Some(7), &out, 1, &limits, &device);
+        let written = written.unwrap();
+        assert_eq!(written.count, 3);
+        assert_eq!(written.path(0), out.join("sample_0000.png"));
+        let img = image::open(written.path(0)).unwrap();
         assert_eq!((img.width(), img.height()), (28, 28));
-        let e = write_samples(&saved.generator, 1, None, &out, 1, &device).unwrap_err();
+        let e = write_samples(&saved.generator, 1, None, &out, 1, &limits, &device).unwrap_err();
         assert!(e.to_string().contains("needs a class"), "{e}");
-        let e = write_samples(&saved.generator, 1, Some(10), &out, 1, &device).unwrap_err();
-        assert!(e.to_string().contains("digit 10"), "{e}");
+        let e = write_samples(&saved.generator, 1, Some(10), &out, 1, &limits, &device);
+        assert!(e.unwrap_err().to_string().contains("digit 10"));
+
+        // Past per_folder images they go into numbered sub-folders; past max_images nothing
+        // is written.
+        let small = SampleLimits {
+            per_folder: 4,
+            max_images: 10,
+            ..limits
+        };
+        let many = dir.path().join("many");
+        let written = write_samples(&saved.generator, 10, Some(3), &many, 1, &small, &device);
+        let written = written.unwrap();
+        assert_eq!(written.path(9), many.join("002").join("sample_0009.png"));
+        for (folder, files) in [("000", 4), ("001", 4), ("002", 2)] {
+            assert_eq!(std::fs::read_dir(many.join(folder)).unwrap().count(), files);
+        }
+        assert!(written.bytes > 10 * 60, "{} bytes", written.bytes);
+        let refused = dir.path().join("refused");
+        let e = write_samples(&saved.generator, 11, Some(3), &refused, 1, &small, &device);
+        let e = e.unwrap_err().to_string();
+        assert!(
+            e.starts_with("max_images is 10 and 11 images were asked for"),
+            "{e}"
+        );
+        assert!(!refused.exists());
     }
 }

@@ -40,6 +40,7 @@ fn lstm_beats_the_adding_baseline_on_short_sequences() {
         progress: ProgressMode::Quiet,
         target_scaler: None,
         class_names: Vec::new(),
+        resumed_with_changes: Vec::new(),
     };
     let trained = fit(
         model_cfg.init::<B>(&device),

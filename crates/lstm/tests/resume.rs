@@ -53,6 +53,7 @@ fn stacked_lstm_with_dropout_resumes_to_the_uninterrupted_parameters() {
             progress: ProgressMode::Quiet,
             target_scaler: None,
             class_names: Vec::new(),
+            resumed_with_changes: Vec::new(),
         };
         fit(
             model_cfg.init::<B>(&device),

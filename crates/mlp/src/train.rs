@@ -179,8 +179,8 @@ fn train<B: AutodiffBackend>(
     }
     let mut job = job.clone();
     job.model = model_cfg.clone();
+    let changes = ctx.write_config(&job, &[])?;
     if let Some(dir) = &ctx.artifacts {
-        write_json(&dir.path("config.json"), &job)?;
         let scalers = Scalers {
             features: splits.scaler.clone(),
             target: splits.target_scaler.clone(),
@@ -206,6 +206,7 @@ fn train<B: AutodiffBackend>(
         progress: ctx.progress,
         target_scaler: splits.target_scaler.clone(),
         class_names: Vec::new(),
+        resumed_with_changes: changes,
     };
     let trained = fit(
         model,
@@ -380,7 +381,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(
-            err.contains("epoch-00002.ckpt") && err.contains("different mlp configuration"),
+            err.contains("config.json: a resume cannot change model.hidden"),
             "{err}"
         );
     }
@@ -415,6 +416,7 @@ mod tests {
                 progress: ProgressMode::Quiet,
                 target_scaler: None,
                 class_names: Vec::new(),
+                resumed_with_changes: Vec::new(),
             };
             fit(
                 model_cfg.init::<B>(&device),

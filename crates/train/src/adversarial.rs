@@ -382,12 +382,19 @@ pub struct GanReport {
     pub wall_time_secs: f64,
     /// Model and training configuration.
     pub config: serde_json::Value,
+    /// Training settings resumed sessions changed (see [`crate::report::Report`]'s field).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_with_changes: Vec<crate::resume::SettingChange>,
     /// Machine and versions.
     pub environment: Environment,
     /// Paths of plots and grids.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
+/// The most `grid_epoch_NNN.png` files a run writes: runs of more epochs write a grid every
+/// `ceil(epochs / 1000)` epochs (and after the first).
+pub const MAX_EPOCH_GRIDS: usize = 1000;
 
 /// Everything about an adversarial run apart from the networks and the data.
 pub struct GanSpec<'a> {
@@ -405,6 +412,8 @@ pub struct GanSpec<'a> {
     pub resume: bool,
     /// Progress display.
     pub progress: ProgressMode,
+    /// What a resume changes from the saved run (`JobContext::write_config` returns them).
+    pub resumed_with_changes: Vec<crate::resume::SettingChange>,
 }
 
 /// A finished adversarial run.
@@ -815,6 +824,11 @@ where
     }
 
     fn epoch_files(&self, dir: &ArtifactDir, epoch: usize) -> Result<(), TrainError> {
+        // At most MAX_EPOCH_GRIDS files however long the run: every k-th epoch past that many.
+        let every = self.spec.cfg.epochs.div_ceil(MAX_EPOCH_GRIDS).max(1);
+        if !epoch.is_multiple_of(every) && epoch != 1 {
+            return Ok(());
+        }
         self.grid(
             &dir.path(&format!("grid_epoch_{epoch:03}.png")),
             &format!("epoch {epoch} (fixed noise)"),
@@ -838,6 +852,7 @@ where
             train_samples_per_sec: state.samples_per_sec(|e| (e.samples_per_sec, e.train_seconds)),
             wall_time_secs: state.wall_time_secs,
             config: spec.config.clone(),
+            resumed_with_changes: state.resumed_with_changes.clone(),
             environment: Environment::current(),
             extra: Default::default(),
         }
@@ -895,6 +910,7 @@ where
         artifacts: spec.artifacts,
         resume: spec.resume,
         progress: spec.progress,
+        changes: &spec.resumed_with_changes,
     };
     let mut driven = drive::<B, _>(&mut job, &drive_spec, device)?;
     driven.stamp_wall_time();

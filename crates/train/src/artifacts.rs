@@ -1,7 +1,10 @@
 //! The artifact directory of a run, and crash-safe file writes.
 
+use std::collections::HashMap;
 use std::fs;
+use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::train_error::TrainError;
 
@@ -47,9 +50,73 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
 
 /// The directory a run writes into. It is never deleted, and files in it that the zoo did not
 /// write are never touched.
+///
+/// One process at a time writes into it: [`ArtifactDir::prepare`] takes an exclusive advisory
+/// lock (`flock`) on `.lock` in the directory and holds it until the last clone of the value is
+/// dropped. The kernel releases it when the process ends, however it ends (a `kill -9`
+/// included), so a lock is never stale. Readers (loading a saved model to predict, evaluate or
+/// generate) take no lock.
 #[derive(Clone, Debug)]
 pub struct ArtifactDir {
     root: PathBuf,
+    _lock: Arc<DirLock>,
+}
+
+/// The open, locked `.lock` file of an artifact directory.
+#[derive(Debug)]
+struct DirLock {
+    _file: fs::File,
+}
+
+/// The lock file's name inside an artifact directory. It stays after the run (removing it
+/// would let a third process lock a new file while a second still waits on the old one).
+pub const LOCK_FILE: &str = ".lock";
+
+impl DirLock {
+    /// Locks `root/.lock` for this process, or shares the lock this process already holds
+    /// (flock locks belong to an open file, so a second open in one process would refuse
+    /// itself).
+    fn acquire(root: &Path) -> Result<Arc<Self>, TrainError> {
+        static HELD: Mutex<Option<HashMap<PathBuf, Weak<DirLock>>>> = Mutex::new(None);
+        let key = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        let held = held.get_or_insert_with(HashMap::new);
+        held.retain(|_, lock| lock.strong_count() > 0);
+        if let Some(lock) = held.get(&key).and_then(Weak::upgrade) {
+            return Ok(lock);
+        }
+        let path = root.join(LOCK_FILE);
+        let io = |source| TrainError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                return Err(TrainError::Locked {
+                    dir: root.to_path_buf(),
+                    pid: text.trim().parse().ok(),
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        // The holder's pid, for the message a second writer gets.
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        let lock = Arc::new(Self { _file: file });
+        held.insert(key, Arc::downgrade(&lock));
+        Ok(lock)
+    }
 }
 
 /// How a run treats what is already in its artifact directory.
@@ -64,7 +131,8 @@ pub enum Mode {
 }
 
 impl ArtifactDir {
-    /// Creates (if needed) and checks the directory: it must be a writable directory, and a
+    /// Creates (if needed) and checks the directory: it must be a writable directory, no other
+    /// process may be writing into it ([`TrainError::Locked`] names the one that is), and a
     /// fresh run may not mix its files with an earlier run's.
     pub fn prepare(root: impl Into<PathBuf>, mode: Mode) -> Result<Self, TrainError> {
         let root = root.into();
@@ -81,7 +149,8 @@ impl ArtifactDir {
         fs::write(&probe, b"")
             .map_err(|e| TrainError::Invalid(format!("{shown}: not writable: {e}")))?;
         let _ = fs::remove_file(&probe);
-        let dir = Self { root };
+        let _lock = DirLock::acquire(&root)?;
+        let dir = Self { root, _lock };
         dir.remove_stale_temp_files();
         let earlier = dir.checkpoints()?;
         match mode {
@@ -262,6 +331,52 @@ mod tests {
         }
         assert_eq!(stale_temp_pid(".model.mpk.tmp-42"), Some(42));
         assert_eq!(stale_temp_pid("model.mpk.tmp-42"), None);
+    }
+
+    #[test]
+    fn a_directory_locked_elsewhere_is_refused_naming_the_holder_and_free_once_released() {
+        let dir = tempfile::tempdir().unwrap();
+        // Another open file description on the lock file stands for another process.
+        let other = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.path().join(LOCK_FILE))
+            .unwrap();
+        other.try_lock().unwrap();
+        fs::write(dir.path().join(LOCK_FILE), b"4242\n").unwrap();
+        let err = ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                TrainError::Locked {
+                    pid: Some(4242),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "{}: in use by another run (pid 4242)",
+                dir.path().display()
+            )),
+            "{text}"
+        );
+        drop(other);
+        let a = ArtifactDir::prepare(dir.path(), Mode::Fresh).unwrap();
+        // The same process may prepare it again (the lock is shared, not refused) ...
+        let b = ArtifactDir::prepare(dir.path(), Mode::Resume).unwrap();
+        let pid = fs::read_to_string(dir.path().join(LOCK_FILE)).unwrap();
+        assert_eq!(pid.trim(), std::process::id().to_string());
+        // ... and while any clone lives, a second open file cannot lock it.
+        drop(a);
+        let probe = fs::File::open(dir.path().join(LOCK_FILE)).unwrap();
+        assert!(probe.try_lock().is_err());
+        drop(b);
+        assert!(probe.try_lock().is_ok());
     }
 
     #[test]

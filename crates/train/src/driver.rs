@@ -22,6 +22,7 @@ use crate::checkpoint::{read_resume_checkpoint, write_epoch_checkpoint, ModelId}
 use crate::interrupt;
 use crate::progress::{Progress, ProgressMode};
 use crate::report::RunStatus;
+use crate::resume::SettingChange;
 use crate::train::{derive_seed, step_stream};
 use crate::train_error::TrainError;
 
@@ -41,6 +42,9 @@ pub struct LoopState<P, R, X> {
     /// Updates skipped for a non-finite loss (`skip_nonfinite`), all epochs.
     #[serde(default)]
     pub skipped_nonfinite: usize,
+    /// Settings changed by resumed sessions ([`crate::resume`]), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_with_changes: Vec<SettingChange>,
     /// The job's own state (early stopping, schedule position).
     #[serde(flatten)]
     pub extra: X,
@@ -54,6 +58,7 @@ impl<P, R, X: Default> Default for LoopState<P, R, X> {
             wall_time_secs: 0.0,
             partial: None,
             skipped_nonfinite: 0,
+            resumed_with_changes: Vec::new(),
             extra: X::default(),
         }
     }
@@ -213,6 +218,9 @@ pub struct DriveSpec<'a> {
     pub resume: bool,
     /// Progress display.
     pub progress: ProgressMode,
+    /// What this session changes from the saved run ([`crate::resume::check_resume`]); kept in
+    /// the loop state, so every later report lists them.
+    pub changes: &'a [SettingChange],
 }
 
 /// Runs `job`'s epochs (from its newest checkpoint with `spec.resume`) and returns the loop
@@ -235,6 +243,12 @@ pub fn drive<B: Backend, J: EpochJob<B>>(
     if spec.resume {
         let (ck, loaded, path) = read_resume_checkpoint(spec.artifacts, spec.model_id)?;
         state = loaded;
+        state
+            .resumed_with_changes
+            .extend(spec.changes.iter().map(|c| SettingChange {
+                after_epoch: state.epoch,
+                ..c.clone()
+            }));
         job.restore((ck.model, ck.optimizer), &state, &path)?;
         last_checkpoint = Some(path);
     }

@@ -52,3 +52,14 @@ pub fn request() {
 pub fn clear() {
     flag().store(false, Ordering::SeqCst);
 }
+
+/// `Err(TrainError::Stopped(..))` when a stop was asked for: the check a long loop outside
+/// training (generation, evaluation, measurement) makes before each item. `during` says what
+/// was under way and what is left (`while generating, after 300 of 1000 images ...`).
+pub fn check(during: impl FnOnce() -> String) -> Result<(), crate::TrainError> {
+    if requested() {
+        Err(crate::TrainError::Stopped(during()))
+    } else {
+        Ok(())
+    }
+}

@@ -18,6 +18,7 @@ pub mod optim;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod resume;
 pub mod sequence;
 pub mod train;
 pub mod train_error;

@@ -74,3 +74,57 @@ impl Progress {
         }
     }
 }
+
+/// Progress through `total` items outside training (images written, files read): a bar on a
+/// terminal, a line at every tenth otherwise, nothing when quiet.
+pub struct Counter {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    done: usize,
+    total: usize,
+    what: &'static str,
+}
+
+impl Counter {
+    /// A counter of `total` `what`s (`"images"`) in `mode`.
+    pub fn new(mode: ProgressMode, total: usize, what: &'static str) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (mode == ProgressMode::Auto && terminal).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} ({elapsed}<{eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_message(what);
+            bar
+        });
+        Self {
+            lines: bar.is_none() && mode != ProgressMode::Quiet,
+            bar,
+            done: 0,
+            total,
+            what,
+        }
+    }
+
+    /// `n` more items are done.
+    pub fn inc(&mut self, n: usize) {
+        let before = self.done * 10 / self.total.max(1);
+        self.done += n;
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        } else if self.lines && self.done * 10 / self.total.max(1) > before {
+            eprintln!("{} of {} {}", self.done, self.total, self.what);
+        }
+    }
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

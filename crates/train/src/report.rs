@@ -114,6 +114,10 @@ pub struct Report {
     pub wall_time_secs: f64,
     /// Model and training configuration.
     pub config: serde_json::Value,
+    /// Training settings resumed sessions changed (`lr 0.01 -> 0.5` after epoch 3): such a
+    /// run is no longer equal to an uninterrupted one. Absent when none changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_with_changes: Vec<crate::resume::SettingChange>,
     /// Machine and versions.
     pub environment: Environment,
     /// Model-specific extras (paths of plots, confusion matrix, …).

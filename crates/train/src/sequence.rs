@@ -388,8 +388,8 @@ where
     for warning in &data.warnings {
         ctx.warn(warning);
     }
+    let changes = ctx.write_config(job, &[])?;
     if let Some(dir) = &ctx.artifacts {
-        write_json(&dir.path("config.json"), job)?;
         if let Some(encoding) = &data.encoding {
             write_json(&dir.path("vocab.json"), encoding)?;
         }
@@ -414,6 +414,7 @@ where
             .as_ref()
             .map(|e| (0..e.labels.len()).map(|i| e.name(i).to_string()).collect())
             .unwrap_or_default(),
+        resumed_with_changes: changes,
     };
     let mut trained = match &data.sets {
         Sets::Rows(train, valid, test) => {

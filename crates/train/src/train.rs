@@ -29,6 +29,7 @@ use crate::progress::ProgressMode;
 use crate::report::{
     Environment, EpochRecord, EvalSummary, Metrics, Report, RunInfo, RunStatus, SampleCounts,
 };
+use crate::resume::SettingChange;
 use crate::train_error::TrainError;
 use zoo_data::data::{Dataset, Objective, Predict, TargetTensor, Targets};
 use zoo_data::preprocess::StandardScaler;
@@ -56,6 +57,8 @@ pub struct RunSpec<'a> {
     pub target_scaler: Option<StandardScaler>,
     /// Class names for the test plots (`confusion.png`); empty: the class indices.
     pub class_names: Vec<String>,
+    /// What a resume changes from the saved run ([`JobContext::write_config`] returns them).
+    pub resumed_with_changes: Vec<SettingChange>,
 }
 
 /// Where and how an example's job runs: its artifact directory and the backend it got.
@@ -97,6 +100,35 @@ impl JobContext {
         if self.progress != ProgressMode::Quiet {
             eprintln!("{line}");
         }
+    }
+
+    /// Writes `job` as the run's `config.json` (nothing without an artifact directory). On a
+    /// resume it first checks the job against the saved one ([`crate::resume::check_resume`]:
+    /// the data, the model and the seed may not change, nor the batch size mid-epoch; a run
+    /// with nothing left to do is [`TrainError::AlreadyTrained`], before anything is written),
+    /// prints one line per changed training setting and returns the changes, for
+    /// [`RunSpec::resumed_with_changes`]. `free` names the job's top-level keys besides `train`
+    /// that may change too.
+    pub fn write_config<J: Serialize>(
+        &self,
+        job: &J,
+        free: &[&str],
+    ) -> Result<Vec<SettingChange>, TrainError> {
+        let Some(dir) = &self.artifacts else {
+            return Ok(Vec::new());
+        };
+        let path = dir.path("config.json");
+        let value = serde_json::to_value(job).map_err(|e| {
+            TrainError::Invalid(format!("{}: cannot serialise the job: {e}", path.display()))
+        })?;
+        let changes = if self.resume {
+            crate::resume::check_resume(dir, &value, free)?
+        } else {
+            Vec::new()
+        };
+        crate::resume::announce(&changes, &path);
+        write_json(&path, &value)?;
+        Ok(changes)
     }
 
     /// A line about the user's data that the run goes on despite (a label that looks
@@ -238,7 +270,9 @@ impl<B: Backend> Loss<B> {
 }
 
 /// Evaluates `model` on all of `data`, in batches of `batch_size`. For regression with a
-/// `target_scaler`, predictions and metrics are mapped back to the original units.
+/// `target_scaler`, predictions and metrics are mapped back to the original units. A stop
+/// asked for meanwhile ([`crate::interrupt`]) ends it after the current batch with
+/// [`TrainError::Stopped`].
 pub fn evaluate<B, M, D>(
     model: &M,
     data: &D,
@@ -246,6 +280,33 @@ pub fn evaluate<B, M, D>(
     batch_size: usize,
     target_scaler: Option<&StandardScaler>,
     device: &B::Device,
+) -> Result<Evaluation, TrainError>
+where
+    B: Backend,
+    D: Dataset,
+    M: Predict<B, D::Input<B>>,
+{
+    evaluate_all(
+        model,
+        data,
+        objective,
+        batch_size,
+        target_scaler,
+        device,
+        true,
+    )
+}
+
+/// [`evaluate`]; `interruptible: false` inside a training run, whose own loop stops at the
+/// next batch with a checkpoint (a validation pass abandoned halfway would lose the epoch).
+fn evaluate_all<B, M, D>(
+    model: &M,
+    data: &D,
+    objective: Objective,
+    batch_size: usize,
+    target_scaler: Option<&StandardScaler>,
+    device: &B::Device,
+    interruptible: bool,
 ) -> Result<Evaluation, TrainError>
 where
     B: Backend,
@@ -262,6 +323,12 @@ where
     let mut outputs = Vec::new();
     let mut width = 0;
     for chunk in idx.chunks(batch_size.max(1)) {
+        if interruptible && crate::interrupt::requested() {
+            return Err(TrainError::Stopped(format!(
+                "while evaluating, after {} of {n} samples; nothing was written",
+                chunk[0]
+            )));
+        }
         let out = model.predict(data.inputs::<B>(chunk, device));
         width = out.dims()[1];
         outputs.extend(to_vec_f32(out)?);
@@ -493,13 +560,14 @@ where
         let (cfg, spec) = (self.spec.cfg, self.spec);
         let valid_summary = match self.valid {
             Some(v) => Some(
-                evaluate::<B::InnerBackend, _, D>(
+                evaluate_all::<B::InnerBackend, _, D>(
                     &self.model().valid(),
                     v,
                     spec.objective,
                     cfg.eval_batch_size,
                     spec.target_scaler.as_ref(),
                     &self.device,
+                    false,
                 )?
                 .summary,
             ),
@@ -580,6 +648,7 @@ where
             train_samples_per_sec: state.samples_per_sec(|e| (e.samples_per_sec, e.train_seconds)),
             wall_time_secs: state.wall_time_secs,
             config: spec.config.clone(),
+            resumed_with_changes: state.resumed_with_changes.clone(),
             environment: Environment::current(),
             extra: Default::default(),
         }
@@ -642,6 +711,7 @@ where
         artifacts: spec.artifacts,
         resume: spec.resume,
         progress: spec.progress,
+        changes: &spec.resumed_with_changes,
     };
     let mut driven = drive::<B, _>(&mut job, &drive_spec, device)?;
     let mut model = job
@@ -654,13 +724,14 @@ where
         }
     }
     let test_eval = match test {
-        Some(t) => Some(evaluate::<B::InnerBackend, _, D>(
+        Some(t) => Some(evaluate_all::<B::InnerBackend, _, D>(
             &model.valid(),
             t,
             spec.objective,
             cfg.eval_batch_size,
             spec.target_scaler.as_ref(),
             device,
+            false,
         )?),
         None => None,
     };

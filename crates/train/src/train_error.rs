@@ -36,6 +36,32 @@ pub enum TrainError {
         /// The artifact directory.
         dir: PathBuf,
     },
+    /// Another process writes into the artifact directory (it holds the directory's lock).
+    #[error(
+        "{}: in use by another run ({}); two writers would overwrite each other's checkpoints, \
+         so wait for it to end or stop it",
+        dir.display(),
+        pid.map(|p| format!("pid {p}")).unwrap_or_else(|| "pid unknown".into())
+    )]
+    Locked {
+        /// The artifact directory.
+        dir: PathBuf,
+        /// The process holding the lock, when it has written its pid.
+        pid: Option<u32>,
+    },
+    /// A resume was asked to train a run that has already done what it asks for. Not a
+    /// failure: nothing was written, and the saved run is unchanged.
+    #[error("{}: {reason}; nothing to do (the run is unchanged)", dir.display())]
+    AlreadyTrained {
+        /// The artifact directory.
+        dir: PathBuf,
+        /// What the run has done, e.g. `already trained 100 epochs (asked for 10)`.
+        reason: String,
+    },
+    /// A stop was asked for ([`crate::interrupt`]) outside training: generation, evaluation,
+    /// prediction. What had been written is complete; nothing half-written is left.
+    #[error("stopped by a signal {0}")]
+    Stopped(String),
     /// Input data is unusable.
     #[error(transparent)]
     Data(#[from] DataError),
