@@ -224,6 +224,23 @@ fn a_second_ctrl_c_exits_at_once() {
     assert!(start.elapsed() < Duration::from_secs(10));
 }
 
+/// Resumes the MLP run in `run` for one epoch past its newest checkpoint; it must succeed.
+fn resume_one_more_epoch(run: &Path, cwd: &Path) {
+    let newest = Checkpoint::read(&checkpoint_files(run).pop().unwrap()).unwrap();
+    let epochs = (newest.meta.epoch + 1).to_string();
+    let dir = run.display().to_string();
+    let args = [
+        "--epochs",
+        &epochs,
+        "--artifact-dir",
+        &dir,
+        "--resume",
+        "--quiet",
+    ];
+    let (code, _, err) = run_example("mlp", &args, cwd);
+    assert_eq!(code, 0, "{err}");
+}
+
 #[test]
 fn kill_9_at_any_moment_leaves_loadable_checkpoints() {
     let tmp = tempfile::tempdir().unwrap();
@@ -259,21 +276,7 @@ fn kill_9_at_any_moment_leaves_loadable_checkpoints() {
         }
     }
     // The last kill's run resumes and finishes one more epoch.
-    let newest = Checkpoint::read(&checkpoint_files(&run).pop().unwrap()).unwrap();
-    let epochs = (newest.meta.epoch + 1).to_string();
-    let (code, _, err) = run_example(
-        "mlp",
-        &[
-            "--epochs",
-            &epochs,
-            "--artifact-dir",
-            &dir,
-            "--resume",
-            "--quiet",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(code, 0, "{err}");
+    resume_one_more_epoch(&run, tmp.path());
     assert_eq!(json(&run.join("report.json"))["status"], "finished");
     assert!(temp_files(&run).is_empty(), "{:?}", temp_files(&run));
 }
@@ -411,21 +414,7 @@ fn a_second_writer_is_refused_naming_the_holder_and_a_killed_holder_leaves_no_lo
     // kill -9: the kernel drops the lock with the process.
     holder.kill().unwrap();
     holder.wait().unwrap();
-    let newest = Checkpoint::read(&checkpoint_files(&run).pop().unwrap()).unwrap();
-    let epochs = (newest.meta.epoch + 1).to_string();
-    let (code, _, err) = run_example(
-        "mlp",
-        &[
-            "--epochs",
-            &epochs,
-            "--artifact-dir",
-            &dir,
-            "--resume",
-            "--quiet",
-        ],
-        tmp.path(),
-    );
-    assert_eq!(code, 0, "{err}");
+    resume_one_more_epoch(&run, tmp.path());
 }
 
 #[test]
