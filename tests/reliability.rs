@@ -224,6 +224,14 @@ fn a_second_ctrl_c_exits_at_once() {
     assert!(start.elapsed() < Duration::from_secs(10));
 }
 
+/// Trains the seed MLP for `epochs` epochs into `run`; it must succeed.
+fn train_mlp(run: &Path, epochs: usize, cwd: &Path) {
+    let (dir, epochs) = (run.display().to_string(), epochs.to_string());
+    let args = ["--epochs", &epochs, "--artifact-dir", &dir, "--quiet"];
+    let (code, _, err) = run_example("mlp", &args, cwd);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// Resumes the MLP run in `run` for one epoch past its newest checkpoint; it must succeed.
 fn resume_one_more_epoch(run: &Path, cwd: &Path) {
     let newest = Checkpoint::read(&checkpoint_files(run).pop().unwrap()).unwrap();
@@ -286,12 +294,7 @@ fn a_full_disk_is_one_clear_error_and_earlier_files_stay_intact() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let dir = run.display().to_string();
-    let (code, _, err) = run_example(
-        "mlp",
-        &["--epochs", "3", "--artifact-dir", &dir, "--quiet"],
-        tmp.path(),
-    );
-    assert_eq!(code, 0, "{err}");
+    train_mlp(&run, 3, tmp.path());
     let before: Vec<(PathBuf, Vec<u8>)> = checkpoint_files(&run)
         .into_iter()
         .chain([run.join("report.json")])
@@ -363,12 +366,7 @@ fn a_second_writer_is_refused_naming_the_holder_and_a_killed_holder_leaves_no_lo
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
     let dir = run.display().to_string();
-    let (code, _, err) = run_example(
-        "mlp",
-        &["--epochs", "2", "--artifact-dir", &dir, "--quiet"],
-        tmp.path(),
-    );
-    assert_eq!(code, 0, "{err}");
+    train_mlp(&run, 2, tmp.path());
     // A long resume holds the directory.
     let mut holder = spawn(
         "mlp",

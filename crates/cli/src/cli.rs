@@ -746,7 +746,7 @@ pub fn output_unless_stopped(
         .stderr(Stdio::piped())
         .spawn()?;
     // Both pipes drained on their own threads, so a chatty child never blocks on a full pipe.
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+    fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
         std::thread::spawn(move || {
             let mut bytes = Vec::new();
             if let Some(mut p) = pipe {
@@ -754,19 +754,8 @@ pub fn output_unless_stopped(
             }
             bytes
         })
-    };
-    let out = drain(
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
-    let err = drain(
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    );
+    }
+    let (out, err) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let mut stopped_at: Option<Instant> = None;
     let status = loop {
         if let Some(status) = child.try_wait()? {

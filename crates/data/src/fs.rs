@@ -40,16 +40,9 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn free_space(path: &Path) -> std::io::Result<(u64, u64)> {
     #[cfg(unix)]
     {
-        use std::os::unix::ffi::OsStrExt;
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        // SAFETY: statvfs(3) with a valid NUL-terminated path and a zeroed struct it fills.
-        let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
-        if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        let block = (s.f_frsize as u64).max(1);
-        Ok((s.f_bavail as u64 * block, block))
+        let s = rustix::fs::statvfs(path)?;
+        let block = s.f_frsize.max(1);
+        Ok((s.f_bavail.saturating_mul(block), block))
     }
     #[cfg(not(unix))]
     {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use crate::train_error::TrainError;
 
@@ -77,10 +77,10 @@ impl DirLock {
     /// (flock locks belong to an open file, so a second open in one process would refuse
     /// itself).
     fn acquire(root: &Path) -> Result<Arc<Self>, TrainError> {
-        static HELD: Mutex<Option<HashMap<PathBuf, Weak<DirLock>>>> = Mutex::new(None);
+        static HELD: LazyLock<Mutex<HashMap<PathBuf, Weak<DirLock>>>> =
+            LazyLock::new(Default::default);
         let key = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
         let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
-        let held = held.get_or_insert_with(HashMap::new);
         held.retain(|_, lock| lock.strong_count() > 0);
         if let Some(lock) = held.get(&key).and_then(Weak::upgrade) {
             return Ok(lock);
