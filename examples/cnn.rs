@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn_zoo::cnn::data::load_data;
 use burn_zoo::cnn::infer::{evaluate, load as load_saved, load_image, top_k, SavedCnn};
-use burn_zoo::cnn::train::{run, run_from, CnnJob};
+use burn_zoo::cnn::train::{run_with, CnnJob};
 use burn_zoo::cnn::CnnPreset;
 use burn_zoo::data::download::{default_mirror, download_idx_files};
 use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
@@ -90,6 +90,8 @@ struct Job {
     action: Action,
     /// The job the flags describe (the architecture of --weights).
     job: Box<CnnJob>,
+    /// `--trainer` and `--devices`.
+    train: TrainArgs,
     weights: WeightsArgs,
     dir: PathBuf,
     mode: Mode,
@@ -164,14 +166,15 @@ impl Run for Job {
         };
         let job = &self.job;
         let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
-        let out = match &self.weights.weights {
-            Some(file) => {
-                let start = burn_zoo::cnn::pytorch::load::<B>(&job.model, file, &device)
-                    .map_err(weights_error)?;
-                run_from::<B>(job, &ctx, &bundled, start, &device)?
-            }
-            None => run::<B>(job, &ctx, &bundled, &device)?,
+        let start = match &self.weights.weights {
+            Some(file) => Some(
+                burn_zoo::cnn::pytorch::load::<B>(&job.model, file, &device)
+                    .map_err(weights_error)?,
+            ),
+            None => None,
         };
+        let trainer = self.train.trainer::<B>(&info, &device)?;
+        let out = run_with::<B>(job, &ctx, &bundled, start, &trainer, &device)?;
         println!("{}", out.report.test_table());
         println!(
             "confusion matrix (rows: true class, columns: predicted)\n{}",
@@ -274,6 +277,7 @@ fn main() -> ExitCode {
     let job = Job {
         action,
         job: Box::new(job),
+        train: cli.train.clone(),
         weights: cli.weights.clone(),
         dir: cli.output.dir("cnn"),
         mode: cli.output.mode(),

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn_zoo::mlp::infer::{evaluate, load as load_saved};
-use burn_zoo::mlp::train::{architecture, run, run_from, MlpJob, MlpTask};
+use burn_zoo::mlp::train::{architecture, run_with, MlpJob, MlpTask};
 use burn_zoo::mlp::{Mlp, MlpActivation, MlpConfig, MlpInit};
 use burn_zoo::train::{Mode, TrainError};
 use clap::{Parser, ValueEnum};
@@ -87,6 +87,8 @@ enum Task {
 
 struct Job {
     job: MlpJob,
+    /// `--trainer` and `--devices`.
+    train: TrainArgs,
     /// Evaluate instead of training.
     evaluate: bool,
     weights: WeightsArgs,
@@ -133,14 +135,14 @@ impl Run for Job {
         }
         let ctx = job_context(&self.dir, self.mode, self.progress, &info)?;
         let config = architecture(&self.job)?;
-        let out = match &self.weights.weights {
-            Some(file) => {
-                let start = burn_zoo::mlp::pytorch::load::<B>(&config, file, &device)
-                    .map_err(weights_error)?;
-                run_from::<B>(&self.job, &ctx, start, &device)?
-            }
-            None => run::<B>(&self.job, &ctx, &device)?,
+        let start = match &self.weights.weights {
+            Some(file) => Some(
+                burn_zoo::mlp::pytorch::load::<B>(&config, file, &device).map_err(weights_error)?,
+            ),
+            None => None,
         };
+        let trainer = self.train.trainer::<B>(&info, &device)?;
+        let out = run_with::<B>(&self.job, &ctx, start, &trainer, &device)?;
         println!("{}", out.report.test_table());
         if let Some(c) = &out.confusion {
             println!("confusion matrix (rows: true class, columns: predicted)\n{c}");
@@ -204,6 +206,7 @@ fn main() -> ExitCode {
     }
     let job = Job {
         job,
+        train: cli.train.clone(),
         evaluate: cli.evaluate,
         weights: cli.weights.clone(),
         dir: cli.output.dir("mlp"),

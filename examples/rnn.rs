@@ -60,6 +60,7 @@ fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
     run_example(
         &cli.task,
+        &cli.train,
         &cli.weights,
         || build(&cli),
         &cli.backend,

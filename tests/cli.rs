@@ -1508,3 +1508,148 @@ fn gan_samples_from_pytorch_generator_weights() {
     check_cases("gan", &cases, t);
     assert!(!t.join("x").exists());
 }
+
+/// `report.json` of a finished run in `dir`.
+fn report_of(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap()
+}
+
+fn test_accuracy(report: &serde_json::Value) -> f64 {
+    report["test"]["metrics"]["accuracy"].as_f64().unwrap()
+}
+
+/// `--trainer burn`: every supervised example trains through burn-train's Learner and writes
+/// the zoo's report and model (short runs here; the full runs' accuracies are in the README's
+/// trainer table), and what that trainer cannot do is refused in one line.
+#[test]
+fn burn_trainer_runs_every_supervised_model_and_refuses_what_it_cannot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let s = |p: &str| t.join(p).display().to_string();
+    let burn = |example: &str, dir: &str, extra: &[&str]| {
+        let mut args = vec!["--trainer", "burn", "--quiet"];
+        let dir = s(dir);
+        args.extend(["--artifact-dir", &dir]);
+        args.extend(extra);
+        let (code, out, err) = run_example(example, &args, t);
+        assert_eq!(code, 0, "{example} {extra:?}: {out}\n{err}");
+        let report = report_of(Path::new(&dir));
+        assert_eq!(report["extra"]["trainer"], "burn-train", "{example}");
+        assert!(
+            Path::new(&dir).join("burn/train").is_dir(),
+            "{example}: burn-train's logs"
+        );
+        report
+    };
+
+    // The seed MLP as the zoo trains it (200 full-batch epochs, Adam lr 0.01).
+    let mlp = burn("mlp", "mlp", &[]);
+    assert!(test_accuracy(&mlp) >= 0.96, "{}", mlp["test"]);
+    assert_eq!(mlp["epochs_completed"], 200);
+    assert_eq!(mlp["history"].as_array().unwrap().len(), 200);
+    // The zoo's inference reads what the burn trainer saved.
+    let (code, out, err) = run(&["--evaluate", "--artifact-dir", &s("mlp")], t);
+    assert_eq!(code, 0, "{err}");
+    let printed = accuracy_after(&out, "test accuracy");
+    assert!((printed - test_accuracy(&mlp)).abs() < 1e-4, "{out}");
+
+    let cnn = burn("cnn", "cnn", &["--train-limit", "1024", "--epochs", "1"]);
+    assert!(test_accuracy(&cnn) >= 0.5, "{}", cnn["test"]);
+    for example in ["rnn", "lstm"] {
+        let r = burn(example, example, &["--task", "row-mnist", "--epochs", "1"]);
+        assert!(test_accuracy(&r) >= 0.15, "{example}: {}", r["test"]);
+    }
+
+    // A zoo-loop run, for the burn trainer's --resume to refuse.
+    let (code, _, err) = run(
+        &["--epochs", "2", "--artifact-dir", &s("zoo"), "--quiet"],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            v(&["--trainer", "burn", "--skip-nonfinite"]),
+            "--skip-nonfinite needs the zoo trainer",
+        ),
+        (
+            v(&["--trainer", "burn", "--optimizer", "sgd"]),
+            "--optimizer: the burn trainer takes adam only",
+        ),
+        (
+            v(&["--trainer", "burn", "--schedule", "cosine"]),
+            "--schedule: the burn trainer keeps the learning rate constant",
+        ),
+        (
+            v(&["--devices", "cpu,cpu"]),
+            "--devices needs --trainer burn",
+        ),
+        (
+            v(&["--trainer", "burn", "--devices", "cpu,cuda:0"]),
+            "--devices cpu,cuda:0: mixes CPU and CUDA devices",
+        ),
+        (
+            v(&["--trainer", "burn", "--devices", "cuda:1"]),
+            "--devices cuda:1: cuda:1: ndarray runs on the CPU only",
+        ),
+        (
+            v(&["--trainer", "burn", "--devices", "gpu"]),
+            "unknown device 'gpu'",
+        ),
+        (v(&["--trainer", "fast"]), "--trainer"),
+        (
+            vec![
+                "--trainer".into(),
+                "burn".into(),
+                "--resume".into(),
+                "--artifact-dir".into(),
+                s("zoo"),
+            ],
+            "was written by the zoo trainer",
+        ),
+    ];
+    check_cases("mlp", &cases, t);
+    check_cases(
+        "cnn",
+        &[(
+            v(&["--trainer", "burn", "--augment"]),
+            "--augment needs the zoo trainer",
+        )],
+        t,
+    );
+}
+
+/// burn-train's multi-device strategy on two CPU workers (`--devices cpu,cpu`) trains the MLP
+/// to the accuracy one device reaches with the same batches.
+#[test]
+fn burn_trainer_on_two_cpu_workers_reaches_the_single_device_accuracy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let train = |dir: &str, devices: &[&str]| {
+        let dir = t.join(dir).display().to_string();
+        let mut args = vec![
+            "--trainer",
+            "burn",
+            "--batch-size",
+            "100",
+            "--epochs",
+            "60",
+            "--quiet",
+            "--artifact-dir",
+            &dir,
+        ];
+        args.extend(devices);
+        let (code, out, err) = run(&args, t);
+        assert_eq!(code, 0, "{devices:?}: {out}\n{err}");
+        let report = report_of(Path::new(&dir));
+        assert_eq!(
+            report["extra"]["devices"],
+            if devices.is_empty() { 1 } else { 2 }
+        );
+        test_accuracy(&report)
+    };
+    let one = train("one", &[]);
+    let two = train("two", &["--devices", "cpu,cpu"]);
+    assert!(one >= 0.93, "one device: {one}");
+    assert!(two >= one - 0.02, "two workers {two}, one device {one}");
+}

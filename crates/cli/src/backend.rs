@@ -208,18 +208,13 @@ pub fn dispatch<R: Run>(
         BackendKind::Ndarray => {
             #[cfg(feature = "ndarray")]
             {
-                if let DeviceSpec::Cuda(_) = device {
-                    return Err(BackendError::BadDevice {
-                        device,
-                        reason: "ndarray runs on the CPU only (use --backend tch for CUDA)".into(),
-                    });
-                }
+                let dev = ndarray_device(device)?;
                 let info = BackendInfo {
                     kind,
                     device: NDARRAY_DEVICE.into(),
                     float: float_name::<NdArrayBackend>(),
                 };
-                Ok(job.run::<NdArrayBackend>(Default::default(), info))
+                Ok(job.run::<NdArrayBackend>(dev, info))
             }
             #[cfg(not(feature = "ndarray"))]
             Err(BackendError::NotCompiled { backend: kind })
@@ -227,18 +222,7 @@ pub fn dispatch<R: Run>(
         BackendKind::Wgpu => {
             #[cfg(feature = "wgpu")]
             {
-                use burn::backend::wgpu::WgpuDevice;
-                let dev = match device {
-                    DeviceSpec::Default => WgpuDevice::DefaultDevice,
-                    DeviceSpec::Cpu => WgpuDevice::Cpu,
-                    DeviceSpec::Cuda(_) => {
-                        return Err(BackendError::BadDevice {
-                            device,
-                            reason: "wgpu picks its adapter itself; use --device default or cpu"
-                                .into(),
-                        });
-                    }
-                };
+                let dev = wgpu_device(device)?;
                 let name = wgpu_probe(&dev)?;
                 let info = BackendInfo {
                     kind,
@@ -254,19 +238,7 @@ pub fn dispatch<R: Run>(
             #[cfg(feature = "tch")]
             {
                 use burn::backend::libtorch::LibTorchDevice;
-                let dev = match device {
-                    DeviceSpec::Default | DeviceSpec::Cpu => LibTorchDevice::Cpu,
-                    DeviceSpec::Cuda(n) => {
-                        let count = tch::Cuda::device_count();
-                        if (n as i64) >= count {
-                            return Err(BackendError::BadDevice {
-                                device,
-                                reason: format!("libtorch sees {count} CUDA device(s)"),
-                            });
-                        }
-                        LibTorchDevice::Cuda(n)
-                    }
-                };
+                let dev = tch_device(device)?;
                 let cpu = matches!(dev, LibTorchDevice::Cpu);
                 let one_thread = cpu && job.libtorch_one_thread();
                 if one_thread {
@@ -287,6 +259,101 @@ pub fn dispatch<R: Run>(
             #[cfg(not(feature = "tch"))]
             Err(BackendError::NotCompiled { backend: kind })
         }
+    }
+}
+
+#[cfg(feature = "ndarray")]
+fn ndarray_device(device: DeviceSpec) -> Result<zoo_ndarray::NdArrayDevice, BackendError> {
+    match device {
+        DeviceSpec::Cuda(_) => Err(BackendError::BadDevice {
+            device,
+            reason: "ndarray runs on the CPU only (use --backend tch for CUDA)".into(),
+        }),
+        DeviceSpec::Default | DeviceSpec::Cpu => Ok(zoo_ndarray::NdArrayDevice::Cpu),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu_device(device: DeviceSpec) -> Result<burn::backend::wgpu::WgpuDevice, BackendError> {
+    use burn::backend::wgpu::WgpuDevice;
+    match device {
+        DeviceSpec::Default => Ok(WgpuDevice::DefaultDevice),
+        DeviceSpec::Cpu => Ok(WgpuDevice::Cpu),
+        DeviceSpec::Cuda(_) => Err(BackendError::BadDevice {
+            device,
+            reason: "wgpu picks its adapter itself; use --device default or cpu".into(),
+        }),
+    }
+}
+
+#[cfg(feature = "tch")]
+fn tch_device(device: DeviceSpec) -> Result<burn::backend::libtorch::LibTorchDevice, BackendError> {
+    use burn::backend::libtorch::LibTorchDevice;
+    match device {
+        DeviceSpec::Default | DeviceSpec::Cpu => Ok(LibTorchDevice::Cpu),
+        DeviceSpec::Cuda(n) => {
+            let count = tch::Cuda::device_count();
+            if (n as i64) >= count {
+                return Err(BackendError::BadDevice {
+                    device,
+                    reason: format!("libtorch sees {count} CUDA device(s)"),
+                });
+            }
+            Ok(LibTorchDevice::Cuda(n))
+        }
+    }
+}
+
+/// The devices of `--devices` on backend `B` (of kind `kind`, as [`dispatch`] chose it): each
+/// must exist there, and all be of one kind (all CPU, or all CUDA), since burn-train's
+/// multi-device strategy splits each batch evenly between them.
+pub fn devices<B: burn::tensor::backend::Backend>(
+    kind: BackendKind,
+    specs: &[DeviceSpec],
+) -> Result<Vec<B::Device>, String> {
+    let list = specs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let cuda = specs
+        .iter()
+        .filter(|d| matches!(d, DeviceSpec::Cuda(_)))
+        .count();
+    if cuda != 0 && cuda != specs.len() {
+        return Err(format!(
+            "--devices {list}: mixes CPU and CUDA devices; data-parallel training needs devices of one kind"
+        ));
+    }
+    let mut out = Vec::with_capacity(specs.len());
+    for &spec in specs {
+        let device: Box<dyn std::any::Any> = match kind {
+            #[cfg(feature = "ndarray")]
+            BackendKind::Ndarray => {
+                Box::new(ndarray_device(spec).map_err(|e| devices_error(&list, e))?)
+            }
+            #[cfg(feature = "wgpu")]
+            BackendKind::Wgpu => Box::new(wgpu_device(spec).map_err(|e| devices_error(&list, e))?),
+            #[cfg(feature = "tch")]
+            BackendKind::Tch => Box::new(tch_device(spec).map_err(|e| devices_error(&list, e))?),
+            #[allow(unreachable_patterns)]
+            other => return Err(BackendError::NotCompiled { backend: other }.to_string()),
+        };
+        // `kind` names the backend `dispatch` instantiated `B` as, so its device type is B's.
+        let device = device
+            .downcast::<B::Device>()
+            .map_err(|_| format!("--devices {list}: not devices of --backend {}", kind.name()))?;
+        out.push(*device);
+    }
+    Ok(out)
+}
+
+fn devices_error(list: &str, e: BackendError) -> String {
+    match e {
+        BackendError::BadDevice { device, reason } => {
+            format!("--devices {list}: {device}: {reason}")
+        }
+        other => other.to_string(),
     }
 }
 

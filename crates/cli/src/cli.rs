@@ -192,6 +192,28 @@ pub struct TrainArgs {
     /// stopping the run.
     #[arg(long)]
     pub skip_nonfinite: bool,
+    /// Training loop: zoo (the zoo's own: exact mid-epoch resume, schedules, all optimisers) or
+    /// burn (burn-train's Learner: its metrics, TUI on a terminal, checkpointer, --devices).
+    #[arg(long, value_enum, default_value_t = TrainerArg::Zoo)]
+    pub trainer: TrainerArg,
+    /// With --trainer burn: train data parallel on these devices, comma-separated, one worker
+    /// each (cpu,cpu: two workers on the CPU; cuda:0,cuda:1 with --backend tch).
+    #[arg(long, value_delimiter = ',', value_parser = parse_device_list)]
+    pub devices: Vec<DeviceSpec>,
+}
+
+/// A `--trainer` value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrainerArg {
+    /// The zoo's loop.
+    #[default]
+    Zoo,
+    /// burn-train's Learner.
+    Burn,
+}
+
+fn parse_device_list(s: &str) -> Result<DeviceSpec, String> {
+    s.parse()
 }
 
 /// A `--batch-size` value.
@@ -281,6 +303,31 @@ impl TrainArgs {
         c.skip_nonfinite |= self.skip_nonfinite;
         c.validate().map_err(|e| in_flag_terms(&e))?;
         Ok(c)
+    }
+}
+
+impl TrainArgs {
+    /// The loop `--trainer` asks for, on `--devices` (default: the job's `device`) of backend
+    /// `B`, which [`crate::backend::dispatch`] chose as `info.kind`.
+    pub fn trainer<B: burn::tensor::backend::Backend>(
+        &self,
+        info: &crate::backend::BackendInfo,
+        device: &B::Device,
+    ) -> Result<zoo_train::Trainer<B::Device>, TrainError> {
+        use zoo_train::Trainer;
+        match self.trainer {
+            TrainerArg::Zoo if !self.devices.is_empty() => Err(TrainError::Invalid(
+                "--devices needs --trainer burn (the zoo trainer runs on one --device)".into(),
+            )),
+            TrainerArg::Zoo => Ok(Trainer::Zoo),
+            TrainerArg::Burn if self.devices.is_empty() => Ok(Trainer::Burn {
+                devices: vec![device.clone()],
+            }),
+            TrainerArg::Burn => Ok(Trainer::Burn {
+                devices: crate::backend::devices::<B>(info.kind, &self.devices)
+                    .map_err(TrainError::Invalid)?,
+            }),
+        }
     }
 }
 

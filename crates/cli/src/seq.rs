@@ -10,7 +10,7 @@ use zoo_lstm::LstmNetConfig;
 use zoo_rnn::RnnNetConfig;
 use zoo_train::sequence::{load_sequence_run, seed_train, SentenceClasses, SeqJob, SequenceModel};
 use zoo_train::train::JobContext;
-use zoo_train::{Evaluation, Mode, ProgressMode, TrainError, Trained};
+use zoo_train::{Evaluation, Mode, ProgressMode, TrainError, Trained, Trainer};
 
 use crate::backend::{dispatch, BackendInfo, Run};
 use crate::cli::{
@@ -21,13 +21,14 @@ use crate::cli::{
 /// A recurrent network the sequence examples can train, evaluate and exchange with PyTorch:
 /// its crate's `train`, `infer` and `pytorch` modules.
 pub trait SeqNet: SequenceModel {
-    /// Trains the job from `start`, else from a fresh network (`zoo_rnn::train::run_from` /
-    /// `run`, `zoo_lstm::train::run_from` / `run`).
+    /// Trains the job from `start`, else from a fresh network, with `trainer`'s loop
+    /// (`zoo_rnn::train::run_with`, `zoo_lstm::train::run_with`).
     fn train<B: AutodiffBackend>(
         job: &SeqJob<Self>,
         start: Option<Self::Net<B>>,
         ctx: &JobContext,
         assets: &Path,
+        trainer: &Trainer<B::Device>,
         device: &B::Device,
     ) -> Result<Trained<Self::Net<B>>, TrainError>;
     /// The test-set evaluation of a network on the job's task.
@@ -63,12 +64,10 @@ macro_rules! seq_net {
                 start: Option<Self::Net<B>>,
                 ctx: &JobContext,
                 assets: &Path,
+                trainer: &Trainer<B::Device>,
                 device: &B::Device,
             ) -> Result<Trained<Self::Net<B>>, TrainError> {
-                match start {
-                    Some(net) => $krate::train::run_from::<B>(job, net, ctx, assets, device),
-                    None => $krate::train::run::<B>(job, ctx, assets, device),
-                }
+                $krate::train::run_with::<B>(job, start, ctx, assets, trainer, device)
             }
             fn evaluate<B: Backend>(
                 job: &SeqJob<Self>,
@@ -116,6 +115,8 @@ enum Action<C> {
 
 struct SeqExample<C> {
     action: Action<C>,
+    /// `--trainer` and `--devices`.
+    train: TrainArgs,
     weights: WeightsArgs,
     dir: PathBuf,
     mode: Mode,
@@ -152,7 +153,8 @@ impl<C: SeqNet> Run for SeqExample<C> {
                     ),
                     None => None,
                 };
-                let trained = C::train::<B>(job, start, &ctx, &assets, &device)?;
+                let trainer = self.train.trainer::<B>(&info, &device)?;
+                let trained = C::train::<B>(job, start, &ctx, &assets, &trainer, &device)?;
                 print_run_summary(&trained.report, &self.dir);
                 self.export(job, &trained.model)
             }
@@ -220,6 +222,7 @@ pub fn build_job<C: SeqNet>(
 /// exit. `--export-weights` writes the trained or evaluated network in PyTorch's layout.
 pub fn run_example<C: SeqNet>(
     task: &SeqTaskArgs,
+    train: &TrainArgs,
     weights: &WeightsArgs,
     build: impl FnOnce() -> Result<SeqJob<C>, String>,
     backend: &BackendArgs,
@@ -247,6 +250,7 @@ pub fn run_example<C: SeqNet>(
     };
     let example = SeqExample {
         action,
+        train: train.clone(),
         weights: weights.clone(),
         dir: output.dir(C::KIND),
         mode: output.mode(),

@@ -10,7 +10,10 @@
 //! - [`data`]: IDX image sets normalised as the seed does (feature `train`);
 //! - [`train`]: a whole run — data, training, plots, `report.json` (feature `train`);
 //! - [`infer`]: load a saved run, classify an image file (feature `train`);
-//! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
+//! - `learner`: burn-train's `TrainStep` and `InferenceStep` (feature `learner`);
+//! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`);
+//! - `vision`: burn-dataset's `ImageFolderDataset` and `MnistDataset` as its input (feature
+//!   `vision`).
 //!
 //! The convolutions run as one gather and one GEMM each on channels-last tensors
 //! (`zoo_kernels::conv`), or as the backend's own `Conv2d` where that is faster (libtorch);
@@ -47,7 +50,11 @@ pub use zoo_kernels::conv::{self, batch_norm_nhwc, conv2d_nhwc, conv_transpose2d
 pub mod data;
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "learner")]
+pub mod learner;
 #[cfg(feature = "pytorch")]
 pub mod pytorch;
 #[cfg(feature = "train")]
 pub mod train;
+#[cfg(feature = "vision")]
+pub mod vision;

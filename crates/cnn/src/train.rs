@@ -14,9 +14,10 @@ use zoo_train::plot::{image_grid, Tile};
 pub use zoo_train::train::JobContext;
 use zoo_train::{
     fit, seed_backend, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError,
+    Trainer,
 };
 
-use crate::data::load_data;
+use crate::data::{load_data, CnnData};
 use crate::{Cnn, CnnConfig, CnnPreset};
 
 /// A complete, serialisable description of a CNN run (written as `config.json`).
@@ -105,7 +106,20 @@ pub fn run<B: AutodiffBackend>(
     bundled: &Path,
     device: &B::Device,
 ) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
-    train(job, ctx, bundled, None, device)
+    train(job, ctx, bundled, None, &Trainer::Zoo, device)
+}
+
+/// [`run`] (or [`run_from`] `start`) with the loop `trainer` names: the zoo's, or burn-train's
+/// `Learner` on its devices (which needs this crate's `learner` feature).
+pub fn run_with<B: AutodiffBackend>(
+    job: &CnnJob,
+    ctx: &JobContext,
+    bundled: &Path,
+    start: Option<Cnn<B>>,
+    trainer: &Trainer<B::Device>,
+    device: &B::Device,
+) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    train(job, ctx, bundled, start, trainer, device)
 }
 
 /// Trains (fine-tunes) `model`, a CNN of `job.model`'s architecture — PyTorch's weights
@@ -117,7 +131,7 @@ pub fn run_from<B: AutodiffBackend>(
     model: Cnn<B>,
     device: &B::Device,
 ) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
-    train(job, ctx, bundled, Some(model), device)
+    train(job, ctx, bundled, Some(model), &Trainer::Zoo, device)
 }
 
 fn train<B: AutodiffBackend>(
@@ -125,8 +139,15 @@ fn train<B: AutodiffBackend>(
     ctx: &JobContext,
     bundled: &Path,
     start: Option<Cnn<B>>,
+    trainer: &Trainer<B::Device>,
     device: &B::Device,
 ) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+    if job.augment.is_some() && matches!(trainer, Trainer::Burn { .. }) {
+        return Err(TrainError::Invalid(
+            "augment needs the zoo trainer (its batches are seeded by epoch; burn-train's are not)"
+                .into(),
+        ));
+    }
     job.model.validate().map_err(TrainError::Invalid)?;
     if !(0.0..1.0).contains(&job.valid_fraction) {
         return Err(TrainError::Invalid(format!(
@@ -166,14 +187,17 @@ fn train<B: AutodiffBackend>(
             .collect(),
         resumed_with_changes: changes,
     };
-    let trained = fit(
-        model,
-        &data.train,
-        data.valid.as_ref(),
-        Some(&data.test),
-        spec,
-        device,
-    )?;
+    let trained = match trainer {
+        Trainer::Zoo => fit(
+            model,
+            &data.train,
+            data.valid.as_ref(),
+            Some(&data.test),
+            spec,
+            device,
+        )?,
+        Trainer::Burn { devices } => burn_fit(model, &data, spec, devices)?,
+    };
     let mut report = trained.report;
     let test = trained
         .test
@@ -228,6 +252,29 @@ fn train<B: AutodiffBackend>(
 
 fn short(name: &str) -> &str {
     name.split('/').next().unwrap_or(name)
+}
+
+#[cfg(feature = "learner")]
+fn burn_fit<B: AutodiffBackend>(
+    model: Cnn<B>,
+    data: &CnnData,
+    spec: RunSpec<'_>,
+    devices: &[B::Device],
+) -> Result<zoo_train::Trained<Cnn<B>>, TrainError> {
+    let (valid, test) = (data.valid.as_ref(), Some(&data.test));
+    zoo_train::learner::fit_learner(model, &data.train, valid, test, spec, devices)
+}
+
+#[cfg(not(feature = "learner"))]
+fn burn_fit<B: AutodiffBackend>(
+    _model: Cnn<B>,
+    _data: &CnnData,
+    _spec: RunSpec<'_>,
+    _devices: &[B::Device],
+) -> Result<zoo_train::Trained<Cnn<B>>, TrainError> {
+    Err(TrainError::Invalid(
+        "the burn trainer needs zoo-cnn's `learner` feature".into(),
+    ))
 }
 
 #[cfg(test)]

@@ -46,6 +46,22 @@ impl Targets {
         self.len() == 0
     }
 
+    /// Checks that every class is below `num_classes` (regression values pass); the error names
+    /// the first sample that is not.
+    pub fn check_classes(&self, num_classes: usize) -> Result<(), String> {
+        match self {
+            Targets::Classes(c) => match c.iter().position(|&c| c >= num_classes) {
+                Some(i) => Err(format!(
+                    "sample {i} has class {}, outside the {num_classes} classes (0 to {})",
+                    c[i],
+                    num_classes.saturating_sub(1)
+                )),
+                None => Ok(()),
+            },
+            Targets::Values { .. } => Ok(()),
+        }
+    }
+
     /// The targets of `indices`, in that order.
     pub fn select(&self, indices: &[usize]) -> Targets {
         match self {

@@ -365,6 +365,23 @@ impl ImageDataset {
         &self.images[i * px..(i + 1) * px]
     }
 
+    /// Image height.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Image width.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Pixels of sample `i`, normalised as the model sees them (not augmented).
+    pub fn normalised(&self, i: usize) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.rows * self.cols);
+        self.normalise(self.pixels(i).iter().map(|&p| p as f32), &mut out);
+        out
+    }
+
     /// Class of sample `i`.
     pub fn label(&self, i: usize) -> usize {
         match &self.targets {

@@ -39,6 +39,8 @@ pub use model::{LstmNet, LstmNetConfig};
 
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "learner")]
+pub mod learner;
 #[cfg(feature = "pytorch")]
 pub mod pytorch;
 #[cfg(feature = "train")]

@@ -9,6 +9,7 @@
 //! - [`data`]: two moons and CSV tables, split and standardised (feature `train`);
 //! - [`train`]: a whole run — data, training, plots, `report.json` (feature `train`);
 //! - [`infer`]: load a saved run and predict (feature `train`);
+//! - `learner`: burn-train's `TrainStep` and `InferenceStep` (feature `learner`);
 //! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
 //!
 //! Train the seed model for a few epochs on the zoo's CPU backend and predict two points:
@@ -41,6 +42,8 @@ pub use model::{Mlp, MlpActivation, MlpConfig, MlpInit};
 pub mod data;
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "learner")]
+pub mod learner;
 #[cfg(feature = "pytorch")]
 pub mod pytorch;
 #[cfg(feature = "train")]

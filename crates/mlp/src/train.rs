@@ -14,7 +14,9 @@ use zoo_train::metrics::ConfusionMatrix;
 use zoo_train::plot::{decision_map, DecisionMap};
 use zoo_train::train::to_vec_f32;
 pub use zoo_train::train::JobContext;
-use zoo_train::{fit, seed_backend, Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError};
+use zoo_train::{
+    fit, seed_backend, Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError, Trainer,
+};
 
 use crate::data::{csv_regression, moons, SplitSpec, Splits};
 use crate::infer::Scalers;
@@ -131,7 +133,19 @@ pub fn run<B: AutodiffBackend>(
     ctx: &JobContext,
     device: &B::Device,
 ) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
-    train(job, ctx, None, device)
+    train(job, ctx, None, &Trainer::Zoo, device)
+}
+
+/// [`run`] (or [`run_from`] `start`) with the loop `trainer` names: the zoo's, or burn-train's
+/// `Learner` on its devices (which needs this crate's `learner` feature).
+pub fn run_with<B: AutodiffBackend>(
+    job: &MlpJob,
+    ctx: &JobContext,
+    start: Option<crate::Mlp<B>>,
+    trainer: &Trainer<B::Device>,
+    device: &B::Device,
+) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
+    train(job, ctx, start, trainer, device)
 }
 
 /// Trains (fine-tunes) `model` — PyTorch's weights through [`crate::pytorch::load`] with
@@ -143,13 +157,14 @@ pub fn run_from<B: AutodiffBackend>(
     model: crate::Mlp<B>,
     device: &B::Device,
 ) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
-    train(job, ctx, Some(model), device)
+    train(job, ctx, Some(model), &Trainer::Zoo, device)
 }
 
 fn train<B: AutodiffBackend>(
     job: &MlpJob,
     ctx: &JobContext,
     start: Option<crate::Mlp<B>>,
+    trainer: &Trainer<B::Device>,
     device: &B::Device,
 ) -> Result<MlpOutcome<crate::Mlp<B>>, TrainError> {
     let splits = load_data(job)?;
@@ -208,14 +223,17 @@ fn train<B: AutodiffBackend>(
         class_names: Vec::new(),
         resumed_with_changes: changes,
     };
-    let trained = fit(
-        model,
-        &splits.train,
-        splits.valid.as_ref(),
-        Some(&splits.test),
-        spec,
-        device,
-    )?;
+    let trained = match trainer {
+        Trainer::Zoo => fit(
+            model,
+            &splits.train,
+            splits.valid.as_ref(),
+            Some(&splits.test),
+            spec,
+            device,
+        )?,
+        Trainer::Burn { devices } => burn_fit(model, &splits, spec, devices)?,
+    };
     let mut report = trained.report;
     let confusion = trained.test.as_ref().and_then(|t| t.confusion.clone());
 
@@ -245,6 +263,29 @@ fn train<B: AutodiffBackend>(
         confusion,
         model: trained.model,
     })
+}
+
+#[cfg(feature = "learner")]
+fn burn_fit<B: AutodiffBackend>(
+    model: crate::Mlp<B>,
+    splits: &Splits,
+    spec: RunSpec<'_>,
+    devices: &[B::Device],
+) -> Result<zoo_train::Trained<crate::Mlp<B>>, TrainError> {
+    let (valid, test) = (splits.valid.as_ref(), Some(&splits.test));
+    zoo_train::learner::fit_learner(model, &splits.train, valid, test, spec, devices)
+}
+
+#[cfg(not(feature = "learner"))]
+fn burn_fit<B: AutodiffBackend>(
+    _model: crate::Mlp<B>,
+    _splits: &Splits,
+    _spec: RunSpec<'_>,
+    _devices: &[B::Device],
+) -> Result<zoo_train::Trained<crate::Mlp<B>>, TrainError> {
+    Err(TrainError::Invalid(
+        "the burn trainer needs zoo-mlp's `learner` feature".into(),
+    ))
 }
 
 /// Evaluates the model on a grid over the (standardised) test points and draws the map.

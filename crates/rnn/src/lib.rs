@@ -38,6 +38,8 @@ pub use model::{CellKind, Recurrent, RnnNet, RnnNetConfig};
 
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "learner")]
+pub mod learner;
 #[cfg(feature = "pytorch")]
 pub mod pytorch;
 #[cfg(feature = "train")]

@@ -6,7 +6,7 @@ use std::path::Path;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 pub use zoo_train::sequence::{seed_train, SeqJob, SeqTask, SequenceModel};
 pub use zoo_train::train::JobContext;
-use zoo_train::{seed_backend, TrainError, Trained};
+use zoo_train::{seed_backend, TrainError, Trained, Trainer};
 
 use crate::{RnnNet, RnnNetConfig};
 
@@ -56,4 +56,64 @@ pub fn run_from<B: AutodiffBackend>(
     // it was made.
     job.model.validate().map_err(TrainError::Invalid)?;
     zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device)
+}
+
+/// [`run`] (or [`run_from`] `start`) with the loop `trainer` names: the zoo's, or burn-train's
+/// `Learner` on its devices (which needs this crate's `learner` feature).
+pub fn run_with<B: AutodiffBackend>(
+    job: &SeqJob<RnnNetConfig>,
+    start: Option<RnnNet<B>>,
+    ctx: &JobContext,
+    assets: &Path,
+    trainer: &Trainer<B::Device>,
+    device: &B::Device,
+) -> Result<Trained<RnnNet<B>>, TrainError> {
+    let devices = match trainer {
+        Trainer::Zoo => {
+            return match start {
+                Some(model) => run_from(job, model, ctx, assets, device),
+                None => run(job, ctx, assets, device),
+            }
+        }
+        Trainer::Burn { devices } => devices,
+    };
+    job.model.validate().map_err(TrainError::Invalid)?;
+    let model = match start {
+        Some(model) => model,
+        None => {
+            seed_backend::<B>(device, job.train.seed);
+            job.model.init::<B>(device)
+        }
+    };
+    burn_fit(job, model, ctx, assets, devices, device)
+}
+
+#[cfg(feature = "learner")]
+fn burn_fit<B: AutodiffBackend>(
+    job: &SeqJob<RnnNetConfig>,
+    model: RnnNet<B>,
+    ctx: &JobContext,
+    assets: &Path,
+    devices: &[B::Device],
+    device: &B::Device,
+) -> Result<Trained<RnnNet<B>>, TrainError> {
+    use zoo_train::sequence::{run_sequence_job_with, SequenceFit};
+    let fit: SequenceFit<'_, RnnNet<B>> = &|model, train, valid, test, spec| {
+        zoo_train::learner::fit_learner(model, train, valid, Some(test), spec, devices)
+    };
+    run_sequence_job_with(job, model, ctx, assets, device, Some(fit))
+}
+
+#[cfg(not(feature = "learner"))]
+fn burn_fit<B: AutodiffBackend>(
+    _job: &SeqJob<RnnNetConfig>,
+    _model: RnnNet<B>,
+    _ctx: &JobContext,
+    _assets: &Path,
+    _devices: &[B::Device],
+    _device: &B::Device,
+) -> Result<Trained<RnnNet<B>>, TrainError> {
+    Err(TrainError::Invalid(
+        "the burn trainer needs zoo-rnn's `learner` feature".into(),
+    ))
 }

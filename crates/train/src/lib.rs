@@ -13,6 +13,8 @@ pub mod config;
 pub mod driver;
 pub mod flat_adam;
 pub mod interrupt;
+#[cfg(feature = "learner")]
+pub mod learner;
 pub mod metrics;
 pub mod optim;
 pub mod plot;
@@ -26,7 +28,7 @@ pub mod train_error;
 pub use artifacts::{ArtifactDir, Mode};
 pub use config::{Monitor, OptimizerKind, ScheduleKind, TrainConfig};
 pub use report::{Report, RunInfo};
-pub use train::{evaluate, fit, seed_backend, Evaluation, RunSpec, Trained};
+pub use train::{evaluate, fit, seed_backend, Evaluation, RunSpec, Trained, Trainer};
 pub use train_error::TrainError;
 pub use zoo_data::{DataError, ProgressMode};
 pub use zoo_data::{Dataset, FeatureDataset, Objective, Predict, Targets};

@@ -25,6 +25,7 @@ use crate::{
 use zoo_data::data::{Dataset, Objective, Predict};
 use zoo_data::forecast::{forecast_splits, read_series_csv};
 use zoo_data::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
+use zoo_data::items::SequenceSet;
 use zoo_data::preprocess::StandardScaler;
 use zoo_data::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
 use zoo_data::text::{TextDataset, TextEncoding, TextSpec, UNK_ID};
@@ -221,6 +222,29 @@ enum Sets {
     Text(TextDataset, Option<TextDataset>, TextDataset),
 }
 
+impl Sets {
+    /// The three sets with one input type (a copy of each).
+    fn as_sequence_sets(&self) -> (SequenceSet, Option<SequenceSet>, SequenceSet) {
+        match self {
+            Sets::Rows(t, v, e) => (
+                SequenceSet::Rows(t.clone()),
+                v.clone().map(SequenceSet::Rows),
+                SequenceSet::Rows(e.clone()),
+            ),
+            Sets::Dense(t, v, e) => (
+                SequenceSet::Dense(t.clone()),
+                v.clone().map(SequenceSet::Dense),
+                SequenceSet::Dense(e.clone()),
+            ),
+            Sets::Text(t, v, e) => (
+                SequenceSet::Text(t.clone()),
+                v.clone().map(SequenceSet::Text),
+                SequenceSet::Text(e.clone()),
+            ),
+        }
+    }
+}
+
 /// A task's data, loaded once for training ([`run_sequence_job`]) and for evaluation
 /// ([`evaluate_sequence_job`]) alike, so both see the very same test set.
 struct TaskData {
@@ -381,6 +405,38 @@ where
         + Predict<B::InnerBackend, TokenBatch<B::InnerBackend>>,
     C: SequenceModel,
 {
+    run_sequence_job_with(job, model, ctx, assets, device, None)
+}
+
+/// Another loop's training of a sequence model on the task's sets (training, validation,
+/// test), as [`run_sequence_job_with`] takes it: what a model crate passes to train with
+/// burn-train's `Learner` (`zoo_train::learner::fit_learner`), which needs the model's own
+/// `TrainStep`.
+pub type SequenceFit<'a, M> = &'a dyn for<'s> Fn(
+    M,
+    &SequenceSet,
+    Option<&SequenceSet>,
+    &SequenceSet,
+    RunSpec<'s>,
+) -> Result<Trained<M>, TrainError>;
+
+/// [`run_sequence_job`], trained by `other` instead of the zoo's loop when given: the same
+/// data, `config.json`, `vocab.json`, report extras (baselines) and `report.json`.
+pub fn run_sequence_job_with<B, M, C>(
+    job: &SeqJob<C>,
+    model: M,
+    ctx: &JobContext,
+    assets: &Path,
+    device: &B::Device,
+    other: Option<SequenceFit<'_, M>>,
+) -> Result<Trained<M>, TrainError>
+where
+    B: AutodiffBackend,
+    M: AutodiffModule<B> + Predict<B, Tensor<B, 3>> + Predict<B, TokenBatch<B>>,
+    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 3>>
+        + Predict<B::InnerBackend, TokenBatch<B::InnerBackend>>,
+    C: SequenceModel,
+{
     let data = TaskData::load(&job.task, job.train.seed, assets)?;
     if let Some(note) = &data.note {
         ctx.progress_note(note);
@@ -416,14 +472,18 @@ where
             .unwrap_or_default(),
         resumed_with_changes: changes,
     };
-    let mut trained = match &data.sets {
-        Sets::Rows(train, valid, test) => {
+    let mut trained = match (other, &data.sets) {
+        (Some(other), sets) => {
+            let (train, valid, test) = sets.as_sequence_sets();
+            other(model, &train, valid.as_ref(), &test, spec)?
+        }
+        (None, Sets::Rows(train, valid, test)) => {
             fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
-        Sets::Dense(train, valid, test) => {
+        (None, Sets::Dense(train, valid, test)) => {
             fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
-        Sets::Text(train, valid, test) => {
+        (None, Sets::Text(train, valid, test)) => {
             fit(model, train, valid.as_ref(), Some(test), spec, device)?
         }
     };

@@ -61,6 +61,49 @@ pub struct RunSpec<'a> {
     pub resumed_with_changes: Vec<SettingChange>,
 }
 
+impl<'a> RunSpec<'a> {
+    /// A run of `model` (its kind, e.g. `mlp`) with `cfg` toward `objective` that writes
+    /// nothing and shows no progress: what a caller training on its own data starts from, then
+    /// sets `artifacts`, `progress` and the rest as it needs.
+    pub fn new(cfg: &'a TrainConfig, objective: Objective, model: ModelId) -> Self {
+        Self {
+            cfg,
+            objective,
+            info: RunInfo {
+                model: model.kind.clone(),
+                backend: String::new(),
+                device: String::new(),
+                dataset: String::new(),
+            },
+            model_id: model,
+            config: serde_json::Value::Null,
+            artifacts: None,
+            resume: false,
+            progress: ProgressMode::Quiet,
+            target_scaler: None,
+            class_names: Vec::new(),
+            resumed_with_changes: Vec::new(),
+        }
+    }
+}
+
+/// Which loop trains a run: the zoo's own ([`fit`]: exact mid-epoch resume, checked
+/// checkpoints, schedules, non-finite handling) or burn-train's `Learner`
+/// (`zoo_train::learner::fit_learner`, feature `learner` of the model crates: burn-train's
+/// metrics, renderer, checkpointer and multi-device strategy). `D` is the backend's device type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Trainer<D> {
+    /// The zoo's loop, on the job's device.
+    #[default]
+    Zoo,
+    /// burn-train's `SupervisedTraining`: on one device, or data parallel over several (one
+    /// worker per device, gradients summed on the first).
+    Burn {
+        /// The devices; the first holds the model between steps.
+        devices: Vec<D>,
+    },
+}
+
 /// Where and how an example's job runs: its artifact directory and the backend it got.
 pub struct JobContext {
     /// Artifact directory (`None`: write nothing).
@@ -676,15 +719,7 @@ where
     M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
 {
     let cfg = spec.cfg;
-    cfg.validate().map_err(TrainError::Invalid)?;
-    if train.is_empty() {
-        return Err(TrainError::Invalid("the training set is empty".into()));
-    }
-    if cfg.patience.is_some() && valid.is_none() {
-        return Err(TrainError::Invalid(
-            "patience needs a validation set (set a validation fraction)".into(),
-        ));
-    }
+    check_sets(&spec, train, valid, test)?;
     let n = train.len();
     let batch_size = if cfg.full_batch {
         n
@@ -723,20 +758,69 @@ where
             model = b;
         }
     }
+    driven.stamp_wall_time();
+    let report = job.report(&driven.state, driven.status);
+    finish::<B, M, D>(model, report, test, &spec, device)
+}
+
+/// The checks every loop makes before it trains: the settings, a non-empty training set,
+/// classes inside the objective's, and a validation set where patience needs one.
+pub(crate) fn check_sets<D: Dataset>(
+    spec: &RunSpec<'_>,
+    train: &D,
+    valid: Option<&D>,
+    test: Option<&D>,
+) -> Result<(), TrainError> {
+    spec.cfg.validate().map_err(TrainError::Invalid)?;
+    if train.is_empty() {
+        return Err(TrainError::Invalid("the training set is empty".into()));
+    }
+    if let Objective::Classification { num_classes } = spec.objective {
+        for (name, set) in [
+            ("training", Some(train)),
+            ("validation", valid),
+            ("test", test),
+        ] {
+            if let Some(Err(e)) = set.map(|d| d.targets().check_classes(num_classes)) {
+                return Err(TrainError::Invalid(format!("the {name} set: {e}")));
+            }
+        }
+    }
+    if spec.cfg.patience.is_some() && valid.is_none() {
+        return Err(TrainError::Invalid(
+            "patience needs a validation set (set a validation fraction)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What every loop does with its trained model: evaluates it on `test`, and with artifacts
+/// saves `model.mpk`, the training curves, the test plots and `report.json`.
+pub(crate) fn finish<B, M, D>(
+    model: M,
+    mut report: Report,
+    test: Option<&D>,
+    spec: &RunSpec<'_>,
+    device: &B::Device,
+) -> Result<Trained<M>, TrainError>
+where
+    B: AutodiffBackend,
+    D: Dataset,
+    M: AutodiffModule<B>,
+    M::InnerModule: Predict<B::InnerBackend, D::Input<B::InnerBackend>>,
+{
     let test_eval = match test {
         Some(t) => Some(evaluate_all::<B::InnerBackend, _, D>(
             &model.valid(),
             t,
             spec.objective,
-            cfg.eval_batch_size,
+            spec.cfg.eval_batch_size,
             spec.target_scaler.as_ref(),
             device,
             false,
         )?),
         None => None,
     };
-    driven.stamp_wall_time();
-    let mut report = job.report(&driven.state, driven.status);
     report.test = test_eval.as_ref().map(|e| e.summary.clone());
     if let Some(dir) = spec.artifacts {
         crate::checkpoint::save_model::<B, M>(

@@ -1,0 +1,29 @@
+//! burn-train's `TrainStep` and `InferenceStep` for the MLP (feature `learner`), on a
+//! [`Batch`] of `[batch, features]` rows: what `zoo_train::learner::fit_learner` and a user's
+//! own `SupervisedTraining` train it with.
+
+use burn::tensor::backend::{AutodiffBackend, Backend};
+use burn::tensor::Tensor;
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
+use zoo_data::items::Batch;
+use zoo_train::learner::{inference_step, train_step, LearnerOutput};
+
+use crate::Mlp;
+
+impl<B: AutodiffBackend> TrainStep for Mlp<B> {
+    type Input = Batch<B, Tensor<B, 2>>;
+    type Output = LearnerOutput<B>;
+
+    fn step(&self, batch: Self::Input) -> TrainOutput<LearnerOutput<B>> {
+        train_step(self, batch)
+    }
+}
+
+impl<B: Backend> InferenceStep for Mlp<B> {
+    type Input = Batch<B, Tensor<B, 2>>;
+    type Output = LearnerOutput<B>;
+
+    fn step(&self, batch: Self::Input) -> LearnerOutput<B> {
+        inference_step(self, batch)
+    }
+}
