@@ -172,6 +172,17 @@ fn bad_input_table() {
     }
 
     check_cases("mlp", &cases, t);
+    // The burn trainer reads and checks the same data: the CSV cases again with it.
+    let burn_cases: Vec<(Vec<String>, &str)> = cases
+        .iter()
+        .filter(|(args, _)| args.iter().any(|a| a == "--data"))
+        .map(|(args, want)| {
+            let mut args = args.clone();
+            args.extend(["--trainer".into(), "burn".into()]);
+            (args, *want)
+        })
+        .collect();
+    check_cases("mlp", &burn_cases, t);
     println!("{} bad-input cases checked", cases.len());
     // Nothing was created for the failed runs, and the finished run is intact.
     assert!(!t.join("unused/report.json").exists());
@@ -286,6 +297,18 @@ fn cnn_bad_input_table() {
         ),
     ];
     check_cases("cnn", &cases, t);
+    // The burn trainer reads and checks the same data (a label outside the classes included).
+    let burn_cases: Vec<(Vec<String>, &str)> = cases
+        .iter()
+        .filter(|(args, _)| args[0] == "--data")
+        .map(|(args, want)| {
+            let mut args = args.clone();
+            args.extend(["--trainer".into(), "burn".into()]);
+            (args, *want)
+        })
+        .collect();
+    assert_eq!(burn_cases.len(), 6);
+    check_cases("cnn", &burn_cases, t);
     println!("{} CNN bad-input cases checked", cases.len());
 }
 
@@ -1559,6 +1582,43 @@ fn burn_trainer_runs_every_supervised_model_and_refuses_what_it_cannot() {
         let r = burn(example, example, &["--task", "row-mnist", "--epochs", "1"]);
         assert!(test_accuracy(&r) >= 0.15, "{example}: {}", r["test"]);
     }
+
+    // burn-train's own checkpoints resume: 3 epochs, then on to 5; then nothing left to do.
+    let r = burn("mlp", "resumed", &["--epochs", "3"]);
+    assert_eq!(r["epochs_completed"], 3);
+    assert!(t.join("resumed/burn/checkpoint/model-3.mpk").is_file());
+    let r = burn("mlp", "resumed", &["--epochs", "5", "--resume"]);
+    assert_eq!(r["epochs_completed"], 5);
+    // burn-train 0.21 logs no metrics for the first epoch after a resume (here epoch 4), so
+    // the history burn-train left has epochs 1-3 and 5.
+    let epochs: Vec<u64> = r["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["epoch"].as_u64().unwrap())
+        .collect();
+    assert!(
+        epochs.starts_with(&[1, 2, 3]) && epochs.last() == Some(&5),
+        "{epochs:?}"
+    );
+    let (code, _, err) = run(
+        &[
+            "--trainer",
+            "burn",
+            "--epochs",
+            "5",
+            "--resume",
+            "--quiet",
+            "--artifact-dir",
+            &s("resumed"),
+        ],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("already trained 5 epochs (asked for 5)"),
+        "{err}"
+    );
 
     // A zoo-loop run, for the burn trainer's --resume to refuse.
     let (code, _, err) = run(
