@@ -68,24 +68,11 @@ pub fn run_with<B: AutodiffBackend>(
     trainer: &Trainer<B::Device>,
     device: &B::Device,
 ) -> Result<Trained<RnnNet<B>>, TrainError> {
-    let devices = match trainer {
-        Trainer::Zoo => {
-            return match start {
-                Some(model) => run_from(job, model, ctx, assets, device),
-                None => run(job, ctx, assets, device),
-            }
-        }
-        Trainer::Burn { devices } => devices,
-    };
-    job.model.validate().map_err(TrainError::Invalid)?;
-    let model = match start {
-        Some(model) => model,
-        None => {
-            seed_backend::<B>(device, job.train.seed);
-            job.model.init::<B>(device)
-        }
-    };
-    burn_fit(job, model, ctx, assets, devices, device)
+    let model = zoo_train::sequence::start_net(job, start, device)?;
+    match trainer {
+        Trainer::Zoo => zoo_train::sequence::run_sequence_job(job, model, ctx, assets, device),
+        Trainer::Burn { devices } => burn_fit(job, model, ctx, assets, devices, device),
+    }
 }
 
 #[cfg(feature = "learner")]

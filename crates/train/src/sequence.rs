@@ -408,6 +408,23 @@ where
     run_sequence_job_with(job, model, ctx, assets, device, None)
 }
 
+/// The network a run of `job` starts from: `start` (PyTorch's weights, say), or a fresh one of
+/// `job.model`, built after seeding the backend with the job's seed; `job.model` checked.
+pub fn start_net<B: Backend, C: SequenceModel>(
+    job: &SeqJob<C>,
+    start: Option<C::Net<B>>,
+    device: &B::Device,
+) -> Result<C::Net<B>, TrainError> {
+    job.model.validate().map_err(TrainError::Invalid)?;
+    Ok(match start {
+        Some(net) => net,
+        None => {
+            crate::seed_backend::<B>(device, job.train.seed);
+            job.model.build::<B>(device)
+        }
+    })
+}
+
 /// Another loop's training of a sequence model on the task's sets (training, validation,
 /// test), as [`run_sequence_job_with`] takes it: what a model crate passes to train with
 /// burn-train's `Learner` (`zoo_train::learner::fit_learner`), which needs the model's own
