@@ -53,11 +53,16 @@ step "clippy (every crate, all backends)"
 cargo clippy --workspace --all-targets --features "$FEATURES" -- -D warnings
 step "cargo doc (every crate, no warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --features "$FEATURES"
+# ZOO_CARGO_TIMINGS=1: cargo's per-crate build timings (HTML under the target directory).
+TIMINGS="${ZOO_CARGO_TIMINGS:+--timings}"
 step "tests and doc examples of every crate; the example binaries with ndarray, the default backend"
 # The CLI tests run the example binaries; built with ndarray alone they also check that a
 # backend left out names its cargo feature. Each example compiled for three backends cost
-# 4-5 minutes here, and wgpu and tch are proven by the backend tests below.
-cargo test --workspace --no-fail-fast
+# 4-5 minutes here, and wgpu and tch are proven by the backend tests below. `ci-backend-deps`
+# compiles Burn's wgpu and tch backends in already (the binaries still dispatch to ndarray
+# alone), so that the backend step below rebuilds only zoo-cli and the root package.
+FIRST="ci-backend-deps"
+cargo test --workspace --no-fail-fast --features "$FIRST" $TIMINGS
 step "PyTorch weights: a fresh export from torch $("$VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>/dev/null) into every model, and the zoo's exports back into PyTorch"
 # The committed fixtures (tests/fixtures/pytorch) came from the same command; this checks that
 # today's torch still writes what the zoo reads, with the exports too large to commit (the
@@ -65,13 +70,13 @@ step "PyTorch weights: a fresh export from torch $("$VENV/bin/python" -c 'import
 PT_EXPORT="$(mktemp -d)"
 "$VENV/bin/python" reference/pytorch_seed.py --export "$PT_EXPORT"
 export ZOO_PYTORCH_FIXTURES="$PT_EXPORT" ZOO_TORCH_PYTHON="$VENV/bin/python"
-cargo test --workspace --no-fail-fast --lib --test pytorch pytorch -- --nocapture
+cargo test --workspace --no-fail-fast --features "$FIRST" --lib --test pytorch pytorch -- --nocapture
 step "the backend tests on ndarray, wgpu and tch (PyTorch parity on the fresh export); the compare binary with all three"
 # cubecl's autotuner times several kernels per matmul shape before it picks one; on lavapipe
 # each candidate is a JIT compile. Its minimal level took the backend tests from 353 s to 240 s
 # here (2026-12-03) with the same results; speed runs (compare without --quick) keep the default.
 export CUBECL_AUTOTUNE_LEVEL=minimal
-cargo test --workspace --no-fail-fast --features "$FEATURES" --test backends -- --nocapture
+cargo test --workspace --no-fail-fast --features "$FEATURES" $TIMINGS --test backends -- --nocapture
 unset ZOO_PYTORCH_FIXTURES ZOO_TORCH_PYTHON
 rm -rf "$PT_EXPORT"
 cargo build --workspace --features "$FEATURES" --example compare

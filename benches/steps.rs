@@ -13,7 +13,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use burn_zoo::data::data::{Dataset, Predict};
 use burn_zoo::data::sequence::RowImages;
 use burn_zoo::train::adversarial::{bce_with_logits, latent_noise};
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use zoo_ndarray::NdArray;
 
 type B = Autodiff<NdArray<f32>>;

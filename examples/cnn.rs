@@ -9,18 +9,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn_zoo::cnn::data::load_data;
-use burn_zoo::cnn::infer::{evaluate, load as load_saved, load_image, top_k, SavedCnn};
-use burn_zoo::cnn::train::{run_with, CnnJob};
 use burn_zoo::cnn::CnnPreset;
+use burn_zoo::cnn::data::load_data;
+use burn_zoo::cnn::infer::{SavedCnn, evaluate, load as load_saved, load_image, top_k};
+use burn_zoo::cnn::train::{CnnJob, run_with};
 use burn_zoo::data::download::{default_mirror, download_idx_files};
-use burn_zoo::data::images::{dataset_cache, ImageDatasetKind};
+use burn_zoo::data::images::{ImageDatasetKind, dataset_cache};
 use burn_zoo::train::{Dataset, Mode, TrainError};
 use clap::Parser;
-use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::backend::{BackendInfo, Run, dispatch};
 use zoo_cli::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, print_evaluation, weights_error, BackendArgs,
-    OutputArgs, TrainArgs, WeightsArgs,
+    BackendArgs, OutputArgs, TrainArgs, WeightsArgs, bad_flags, exit_code, job_context,
+    parse_or_exit, print_evaluation, weights_error,
 };
 
 #[derive(Parser, Debug)]
@@ -246,15 +246,15 @@ fn download(cli: &Cli) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli: Cli = parse_or_exit();
-    if cli.download {
-        if let Err(e) = download(&cli) {
-            eprintln!("error: {e}");
-            return if burn_zoo::train::interrupt::requested() {
-                ExitCode::from(burn_zoo::train::interrupt::EXIT_STATUS)
-            } else {
-                ExitCode::FAILURE
-            };
-        }
+    if cli.download
+        && let Err(e) = download(&cli)
+    {
+        eprintln!("error: {e}");
+        return if burn_zoo::train::interrupt::requested() {
+            ExitCode::from(burn_zoo::train::interrupt::EXIT_STATUS)
+        } else {
+            ExitCode::FAILURE
+        };
     }
     let action = match (&cli.predict, cli.predict_idx) {
         (Some(p), _) => Action::PredictFile(p.clone()),

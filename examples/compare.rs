@@ -16,14 +16,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use burn_zoo::train::artifacts::{atomic_write, read_json, write_json};
 use burn_zoo::train::TrainError;
+use burn_zoo::train::artifacts::{atomic_write, read_json, write_json};
 use clap::Parser;
-use zoo_cli::backend::{dispatch, BackendKind, DeviceSpec};
+use zoo_cli::backend::{BackendKind, DeviceSpec, dispatch};
 use zoo_cli::cli::output_unless_stopped;
 use zoo_cli::compare::{
-    median_run, utc_date, write_workload, Cell, CellJob, CellStatus, CompareReport, Machine,
-    ModelKind, PyTorchResult, PyTorchStatus, ScoreImages, Workload, SCHEMA_VERSION,
+    Cell, CellJob, CellStatus, CompareReport, Machine, ModelKind, PyTorchResult, PyTorchStatus,
+    SCHEMA_VERSION, ScoreImages, Workload, median_run, utc_date, write_workload,
 };
 
 #[derive(Parser, Debug)]

@@ -11,18 +11,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn::tensor::backend::AutodiffBackend;
-use burn_zoo::gan::infer::{
-    evaluate_saved, load_generator, write_samples, SampleLimits, SavedGenerator,
-};
-use burn_zoo::gan::train::{quality_table, run, Assets, GanJob, Variant};
 use burn_zoo::gan::Arch;
+use burn_zoo::gan::infer::{
+    SampleLimits, SavedGenerator, evaluate_saved, load_generator, write_samples,
+};
+use burn_zoo::gan::train::{Assets, GanJob, Variant, quality_table, run};
 use burn_zoo::train::adversarial::{GanObjective, GeneratorLoss};
 use burn_zoo::train::{Mode, OptimizerKind, TrainError};
 use clap::Parser;
-use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::backend::{BackendInfo, Run, dispatch};
 use zoo_cli::cli::{
-    bad_flags, check_export_path, exit_code, job_context, parse_or_exit, weights_error,
-    BackendArgs, OutputArgs,
+    BackendArgs, OutputArgs, bad_flags, check_export_path, exit_code, job_context, parse_or_exit,
+    weights_error,
 };
 
 #[derive(Parser, Debug)]
@@ -358,7 +358,7 @@ fn main() -> ExitCode {
             }
             let weights = match &cli.weights {
                 Some(file) if !file.is_file() => {
-                    return bad_flags(format!("--weights {}: no such file", file.display()))
+                    return bad_flags(format!("--weights {}: no such file", file.display()));
                 }
                 Some(file) => match build(&cli) {
                     Ok(job) => Some((file.clone(), Box::new(job))),

@@ -12,14 +12,14 @@ use std::process::ExitCode;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn_zoo::mlp::infer::{evaluate, load as load_saved};
-use burn_zoo::mlp::train::{architecture, run_with, MlpJob, MlpTask};
+use burn_zoo::mlp::train::{MlpJob, MlpTask, architecture, run_with};
 use burn_zoo::mlp::{Mlp, MlpActivation, MlpConfig, MlpInit};
 use burn_zoo::train::{Mode, TrainError};
 use clap::{Parser, ValueEnum};
-use zoo_cli::backend::{dispatch, BackendInfo, Run};
+use zoo_cli::backend::{BackendInfo, Run, dispatch};
 use zoo_cli::cli::{
-    bad_flags, exit_code, job_context, parse_or_exit, print_evaluation, weights_error, BackendArgs,
-    OutputArgs, TrainArgs, WeightsArgs,
+    BackendArgs, OutputArgs, TrainArgs, WeightsArgs, bad_flags, exit_code, job_context,
+    parse_or_exit, print_evaluation, weights_error,
 };
 
 #[derive(Parser, Debug)]

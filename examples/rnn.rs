@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use burn_zoo::rnn::{CellKind, RnnNetConfig};
 use burn_zoo::train::sequence::SeqJob;
 use clap::Parser;
-use zoo_cli::cli::{parse_or_exit, BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs};
+use zoo_cli::cli::{BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs, parse_or_exit};
 use zoo_cli::seq::{build_job, run_example};
 
 #[derive(Parser, Debug)]

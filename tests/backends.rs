@@ -9,15 +9,15 @@ use burn::optim::GradientsParams;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{Tensor, TensorData};
 use burn_zoo::data::data::{Dataset, FeatureDataset, Targets};
-use burn_zoo::mlp::train::{run, JobContext, MlpJob};
 use burn_zoo::mlp::MlpConfig;
+use burn_zoo::mlp::train::{JobContext, MlpJob, run};
 use burn_zoo::train::checkpoint::{module_from_bytes, module_to_bytes};
 use burn_zoo::train::optim::ZooOptimizer;
 use burn_zoo::train::report::Metrics;
 use burn_zoo::train::train::{flat_params, to_vec_f32};
 use burn_zoo::train::{ProgressMode, TrainConfig};
 use std::path::Path;
-use zoo_cli::backend::{dispatch, BackendInfo, BackendKind, DeviceSpec, Run};
+use zoo_cli::backend::{BackendInfo, BackendKind, DeviceSpec, Run, dispatch};
 use zoo_ndarray::NdArray;
 
 /// Forward output and parameters after one Adam step, from a given record.
@@ -156,7 +156,7 @@ impl Run for CnnForward {
 
     fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Vec<f32> {
         use burn_zoo::cnn::CnnConfig;
-        use burn_zoo::data::images::{find_idx_files, load, ImageDataset, Located};
+        use burn_zoo::data::images::{ImageDataset, Located, find_idx_files, load};
         let dir = zoo_cli::assets_dir().join("mnist-sample");
         let located = Located {
             files: find_idx_files(&dir).unwrap(),
@@ -308,7 +308,7 @@ impl Run for GanForward {
     type Output = Vec<f32>;
 
     fn run<B: AutodiffBackend>(self, device: B::Device, _info: BackendInfo) -> Self::Output {
-        use burn_zoo::train::adversarial::{latent_noise, one_hot, PenalizedCritic};
+        use burn_zoo::train::adversarial::{PenalizedCritic, latent_noise, one_hot};
         use rand::SeedableRng;
         let mut out = Vec::new();
         for (cfg, (g, d)) in gan_configs().into_iter().zip(self.records) {
@@ -590,7 +590,7 @@ impl Run for PytorchParity {
         use burn_zoo::gan::{Arch, GanConfig};
         use burn_zoo::lstm::model::LstmNetConfig;
         use burn_zoo::rnn::{CellKind, RnnNetConfig};
-        use burn_zoo::weights::{fixtures, read_state_dict, Difference, TorchTensor};
+        use burn_zoo::weights::{Difference, TorchTensor, fixtures, read_state_dict};
         type I<B> = <B as AutodiffBackend>::InnerBackend;
         let d = &device;
         let t = |x: &TorchTensor, shape: Vec<usize>| -> TensorData {

@@ -573,7 +573,9 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
         } else {
             let zw = format!("{}: line 21: label \"1\\u{{200b}}\"", s(train));
             let want = [
-                format!("{zw} differs from label \"1\" (line 1) only by invisible characters; they are two classes"),
+                format!(
+                    "{zw} differs from label \"1\" (line 1) only by invisible characters; they are two classes"
+                ),
                 format!("{zw} has a single example"),
             ];
             for w in &want {
@@ -901,9 +903,11 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
         }
     }
     assert!(out.contains("| model | backend |"), "{out}");
-    assert!(std::fs::read(t.join("quick/compare.png"))
-        .unwrap()
-        .starts_with(b"\x89PNG"));
+    assert!(
+        std::fs::read(t.join("quick/compare.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
     assert!(t.join("quick/compare.md").is_file());
 
     // --redraw: the chart again from compare.json alone; a missing file is one error line.
@@ -911,9 +915,11 @@ fn compare_bad_flags_quick_run_schema_and_pytorch_column() {
     let (code, out, err) = run_example("compare", &["--redraw", &s("quick/compare.json")], t);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("compare.png"), "{out}");
-    assert!(std::fs::read(t.join("quick/compare.png"))
-        .unwrap()
-        .starts_with(b"\x89PNG"));
+    assert!(
+        std::fs::read(t.join("quick/compare.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
     let (code, _, err) = run_example("compare", &["--redraw", &s("none/compare.json")], t);
     assert_ne!(code, 0);
     assert!(
@@ -1216,10 +1222,12 @@ fn cnn_takes_pytorchs_weights_and_gives_them_back() {
         read_state_dict(&weights).unwrap(),
     );
     assert!(tuned.keys().eq(original.keys()));
-    assert!(tuned
-        .values()
-        .zip(original.values())
-        .all(|(a, b)| a.shape == b.shape));
+    assert!(
+        tuned
+            .values()
+            .zip(original.values())
+            .all(|(a, b)| a.shape == b.shape)
+    );
     assert_ne!(tuned["6.weight"].values, original["6.weight"].values);
 
     // Inference with them instead of a saved run.
@@ -1440,19 +1448,46 @@ fn rnn_lstm_and_mlp_take_pytorchs_weights_and_give_them_back() {
             "rnn.pt: tensor 'rnn.weight_ih_l0' has shape [32, 8], expected [32, 28] for this architecture",
         ),
         (
-            v(&["--weights", &rnn_pt, "--cell", "gru", "--evaluate", "--data", &sample]),
+            v(&[
+                "--weights",
+                &rnn_pt,
+                "--cell",
+                "gru",
+                "--evaluate",
+                "--data",
+                &sample,
+            ]),
             "rnn_mnist.pt: tensor 'rnn.weight_ih_l0' has shape [32, 28], expected [96, 28] for this architecture",
         ),
         (
-            v(&["--task", "text", "--predict", "Who wrote Hamlet ?", "--weights", &rnn_pt]),
+            v(&[
+                "--task",
+                "text",
+                "--predict",
+                "Who wrote Hamlet ?",
+                "--weights",
+                &rnn_pt,
+            ]),
             "--predict reads the saved run's vocabulary",
         ),
         (
-            v(&["--weights", &rnn_pt, "--evaluate", "--export-weights", &s("x.pt")]),
+            v(&[
+                "--weights",
+                &rnn_pt,
+                "--evaluate",
+                "--export-weights",
+                &s("x.pt"),
+            ]),
             "must end in .safetensors",
         ),
-        (v(&["--weights", &s("missing.pt"), "--evaluate"]), "--weights"),
-        (v(&["--evaluate", "--artifact-dir", &s("no-run")]), "config.json"),
+        (
+            v(&["--weights", &s("missing.pt"), "--evaluate"]),
+            "--weights",
+        ),
+        (
+            v(&["--evaluate", "--artifact-dir", &s("no-run")]),
+            "config.json",
+        ),
     ];
     check_cases("rnn", &rnn_cases, t);
     let lstm_cases: Vec<(Vec<String>, &str)> = vec![(
@@ -1480,7 +1515,7 @@ fn rnn_lstm_and_mlp_take_pytorchs_weights_and_give_them_back() {
 
 #[test]
 fn gan_samples_from_pytorch_generator_weights() {
-    use burn_zoo::gan::{pytorch::save_generator, GanConfig};
+    use burn_zoo::gan::{GanConfig, pytorch::save_generator};
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let s = |p: &str| t.join(p).display().to_string();
@@ -1517,10 +1552,19 @@ fn gan_samples_from_pytorch_generator_weights() {
         ),
         (generate(&s("missing.pt")), "--weights"),
         (
-            ["--variant", "dcgan", "--generate", "2", "--out", &s("x"), "--weights", &s("G.safetensors")]
-                .iter()
-                .map(|a| a.to_string())
-                .collect(),
+            [
+                "--variant",
+                "dcgan",
+                "--generate",
+                "2",
+                "--out",
+                &s("x"),
+                "--weights",
+                &s("G.safetensors"),
+            ]
+            .iter()
+            .map(|a| a.to_string())
+            .collect(),
             "G.safetensors: unexpected tensor '0.bias'",
         ),
         (

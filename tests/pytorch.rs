@@ -16,7 +16,7 @@ use burn_zoo::gan::{Arch, GanConfig};
 use burn_zoo::lstm::model::LstmNetConfig;
 use burn_zoo::mlp::MlpConfig;
 use burn_zoo::rnn::{CellKind, RnnNetConfig};
-use burn_zoo::weights::{write_safetensors, StateDict, TorchTensor, WeightsError};
+use burn_zoo::weights::{StateDict, TorchTensor, WeightsError, write_safetensors};
 use zoo_ndarray::NdArray;
 
 type B = NdArray;

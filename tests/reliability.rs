@@ -490,7 +490,9 @@ fn a_resume_says_what_it_changed_refuses_what_it_cannot_change_and_leaves_a_fini
     ]) {
         assert_eq!(
             *line,
-            format!("warning: {config}: resumed with {change}; the run no longer equals an uninterrupted one")
+            format!(
+                "warning: {config}: resumed with {change}; the run no longer equals an uninterrupted one"
+            )
         );
     }
     let report = json(&run.join("report.json"));

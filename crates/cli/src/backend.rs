@@ -409,10 +409,12 @@ mod tests {
         assert_eq!("default".parse(), Ok(DeviceSpec::Default));
         assert_eq!("cuda".parse(), Ok(DeviceSpec::Cuda(0)));
         assert_eq!("cuda:3".parse(), Ok(DeviceSpec::Cuda(3)));
-        assert!("cuda:x"
-            .parse::<DeviceSpec>()
-            .unwrap_err()
-            .contains("cuda:x"));
+        assert!(
+            "cuda:x"
+                .parse::<DeviceSpec>()
+                .unwrap_err()
+                .contains("cuda:x")
+        );
         assert!("tpu".parse::<DeviceSpec>().is_err());
     }
 
@@ -453,8 +455,9 @@ mod tests {
         );
         assert_eq!(NDARRAY_DEVICE == "cpu", !cfg!(feature = "ndarray-blas"));
         let err = dispatch(BackendKind::Ndarray, DeviceSpec::Cuda(0), Name).unwrap_err();
-        assert!(err
-            .to_string()
-            .starts_with("--device cuda:0: ndarray runs on the CPU only"));
+        assert!(
+            err.to_string()
+                .starts_with("--device cuda:0: ndarray runs on the CPU only")
+        );
     }
 }

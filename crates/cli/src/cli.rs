@@ -722,10 +722,10 @@ pub struct WeightsArgs {
 impl WeightsArgs {
     /// Checks the file names before anything runs.
     pub fn validate(&self) -> Result<(), String> {
-        if let Some(f) = &self.weights {
-            if !f.is_file() {
-                return Err(format!("--weights {}: no such file", f.display()));
-            }
+        if let Some(f) = &self.weights
+            && !f.is_file()
+        {
+            return Err(format!("--weights {}: no such file", f.display()));
         }
         self.export_weights
             .as_deref()

@@ -18,15 +18,15 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 use zoo_data::data::{Dataset, Predict};
-use zoo_data::images::{load_splits, ImageDataset, ImageDatasetKind, ImageSplitSpec};
+use zoo_data::images::{ImageDataset, ImageDatasetKind, ImageSplitSpec, load_splits};
 use zoo_data::sequence::RowImages;
-use zoo_gan::train::{GanJob, Variant};
 use zoo_gan::Generator;
-use zoo_train::adversarial::{latent_noise, ImageGenerator};
+use zoo_gan::train::{GanJob, Variant};
+use zoo_train::adversarial::{ImageGenerator, latent_noise};
 use zoo_train::artifacts::{atomic_write, read_json, write_json};
 use zoo_train::checkpoint::ModelId;
 use zoo_train::report::Environment;
-use zoo_train::train::{fit, seed_backend, JobContext, RunSpec};
+use zoo_train::train::{JobContext, RunSpec, fit, seed_backend};
 use zoo_train::{
     ArtifactDir, Mode, Objective, ProgressMode, Report, RunInfo, TrainConfig, TrainError,
 };

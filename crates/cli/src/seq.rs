@@ -8,14 +8,14 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn_zoo::weights::WeightsError;
 use zoo_lstm::LstmNetConfig;
 use zoo_rnn::RnnNetConfig;
-use zoo_train::sequence::{load_sequence_run, seed_train, SentenceClasses, SeqJob, SequenceModel};
+use zoo_train::sequence::{SentenceClasses, SeqJob, SequenceModel, load_sequence_run, seed_train};
 use zoo_train::train::JobContext;
 use zoo_train::{Evaluation, Mode, ProgressMode, TrainError, Trained, Trainer};
 
-use crate::backend::{dispatch, BackendInfo, Run};
+use crate::backend::{BackendInfo, Run, dispatch};
 use crate::cli::{
-    bad_flags, exit_code, job_context, print_evaluation, print_run_summary, weights_error,
-    BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs,
+    BackendArgs, OutputArgs, SeqTaskArgs, TrainArgs, WeightsArgs, bad_flags, exit_code,
+    job_context, print_evaluation, print_run_summary, weights_error,
 };
 
 /// A recurrent network the sequence examples can train, evaluate and exchange with PyTorch:
@@ -52,7 +52,7 @@ pub trait SeqNet: SequenceModel {
     ) -> Result<Self::Net<B>, WeightsError>;
     /// Writes a network in PyTorch's layout and names.
     fn save_weights<B: Backend>(&self, net: &Self::Net<B>, file: &Path)
-        -> Result<(), WeightsError>;
+    -> Result<(), WeightsError>;
 }
 
 /// Implements [`SeqNet`] for a network crate: the same six calls into its modules.

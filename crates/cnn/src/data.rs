@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use zoo_data::images::{load_splits, ImageSplitSpec, ImageSplits};
 use zoo_data::DataError;
+use zoo_data::images::{ImageSplitSpec, ImageSplits, load_splits};
 
 use crate::train::CnnJob;
 

@@ -8,16 +8,16 @@ use std::path::Path;
 use burn::module::AutodiffModule;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
+use zoo_data::DataError;
 use zoo_data::data::Dataset;
 use zoo_data::images::ImageDataset;
-use zoo_data::DataError;
-use zoo_train::checkpoint::{load_model, ModelId};
-use zoo_train::train::{to_vec_f32, Evaluation};
+use zoo_train::checkpoint::{ModelId, load_model};
+use zoo_train::train::{Evaluation, to_vec_f32};
 use zoo_train::{Objective, TrainError};
 
+use crate::Cnn;
 use crate::data::{MEAN, STD};
 use crate::train::CnnJob;
-use crate::Cnn;
 
 /// A trained CNN loaded from an artifact directory (`config.json` + `model.mpk`).
 pub struct SavedCnn<B: Backend> {

@@ -43,8 +43,8 @@
 //! ```
 
 pub mod model;
-pub use model::{conv2d_im2col, Cnn, CnnConfig, CnnPreset};
-pub use zoo_kernels::conv::{self, batch_norm_nhwc, conv2d_nhwc, conv_transpose2d_nhwc, ConvPath};
+pub use model::{Cnn, CnnConfig, CnnPreset, conv2d_im2col};
+pub use zoo_kernels::conv::{self, ConvPath, batch_norm_nhwc, conv_transpose2d_nhwc, conv2d_nhwc};
 
 #[cfg(feature = "train")]
 pub mod data;

@@ -6,8 +6,8 @@ use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, Relu};
-use burn::tensor::{backend::Backend, Tensor};
-use zoo_kernels::conv::{batch_norm_nhwc, conv2d_nhwc, ConvPath};
+use burn::tensor::{Tensor, backend::Backend};
+use zoo_kernels::conv::{ConvPath, batch_norm_nhwc, conv2d_nhwc};
 
 /// Architecture presets.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]

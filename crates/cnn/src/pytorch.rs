@@ -26,7 +26,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
-use zoo_weights::{load_pytorch, save_safetensors, TorchLayout};
+use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
 use crate::{Cnn, CnnConfig, CnnPreset};
 
@@ -174,7 +174,7 @@ mod tests {
             .unwrap()
             .iter()
             .zip(&set.labels)
-            .filter(|(p, &l)| **p == l as i64)
+            .filter(|&(p, &l)| *p == l as i64)
             .count();
         assert_eq!(correct as f64 / n as f64, want);
     }

@@ -9,15 +9,15 @@ use zoo_data::data::Dataset;
 use zoo_data::images::{Augment, ImageDatasetKind};
 use zoo_train::artifacts::write_json;
 use zoo_train::checkpoint::ModelId;
-use zoo_train::metrics::{argmax, ConfusionMatrix};
-use zoo_train::plot::{image_grid, Tile};
+use zoo_train::metrics::{ConfusionMatrix, argmax};
+use zoo_train::plot::{Tile, image_grid};
 pub use zoo_train::train::JobContext;
 use zoo_train::{
-    fit, seed_backend, Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError,
-    Trainer,
+    Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError, Trainer, fit,
+    seed_backend,
 };
 
-use crate::data::{load_data, CnnData};
+use crate::data::{CnnData, load_data};
 use crate::{Cnn, CnnConfig, CnnPreset};
 
 /// A complete, serialisable description of a CNN run (written as `config.json`).
@@ -286,10 +286,10 @@ mod tests {
     use burn::tensor::activation::softmax;
     use zoo_data::images::ImageDataset;
     use zoo_ndarray::NdArray;
+    use zoo_train::ProgressMode;
     use zoo_train::checkpoint::save_model;
     use zoo_train::report::Metrics;
     use zoo_train::train::to_vec_f32;
-    use zoo_train::ProgressMode;
 
     type B = Autodiff<NdArray>;
 

@@ -14,7 +14,7 @@
 //! // zoo_train::fit(model, &train, None, None, spec, &device) trains on it.
 //! ```
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use burn_dataset::vision::{Annotation, ImageDatasetItem, MnistItem, PixelDepth};
 use zoo_data::items::{Collate, Target};
 
@@ -132,14 +132,14 @@ mod tests {
     use burn::backend::Autodiff;
     use burn_dataset::vision::ImageFolderDataset;
     use std::path::Path;
-    use zoo_data::idx::{load_image_set, ImageSet};
+    use zoo_data::Dataset;
+    use zoo_data::idx::{ImageSet, load_image_set};
     use zoo_data::images::ImageDataset;
     use zoo_data::items::FromBurn;
-    use zoo_data::Dataset;
     use zoo_ndarray::NdArray;
     use zoo_train::checkpoint::ModelId;
     use zoo_train::report::Metrics;
-    use zoo_train::{fit, Objective, RunSpec};
+    use zoo_train::{Objective, RunSpec, fit};
 
     fn sample(split: &str) -> ImageSet {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../assets/mnist-sample");

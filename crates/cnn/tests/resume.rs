@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use burn::backend::Autodiff;
 
-use zoo_cnn::train::{run, CnnJob};
+use zoo_cnn::train::{CnnJob, run};
 use zoo_ndarray::NdArray;
-use zoo_train::train::{flat_params, max_abs_diff, JobContext};
-use zoo_train::{interrupt, ArtifactDir, Mode, TrainError};
+use zoo_train::train::{JobContext, flat_params, max_abs_diff};
+use zoo_train::{ArtifactDir, Mode, TrainError, interrupt};
 
 type B = Autodiff<NdArray>;
 

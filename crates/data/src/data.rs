@@ -2,7 +2,7 @@
 //! and [`Predict`] is the one method a model must offer.
 
 use burn::module::Module;
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use serde::{Deserialize, Serialize};
 
 /// What a model is trained to do; picks the loss and the metrics.
@@ -207,8 +207,8 @@ impl Dataset for FeatureDataset {
 /// A seeded random hold-out: `(train, valid)` indices of `0..n`, each sorted, with
 /// `round(n * fraction)` of them in `valid`.
 pub fn validation_split(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
-    use rand::seq::SliceRandom;
     use rand::SeedableRng;
+    use rand::seq::SliceRandom;
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
     let n_valid = ((n as f64) * fraction).round() as usize;

@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::error::{DataError, DataResult};
 use crate::fs::atomic_write;
 use crate::idx::parse_idx;
-use crate::images::{ImageDatasetKind, FILES};
+use crate::images::{FILES, ImageDatasetKind};
 use crate::progress::ProgressMode;
 
 /// The mirror burn-dataset downloads MNIST from (the CVDF copy of Yann LeCun's files).

@@ -48,16 +48,16 @@ pub fn read_series_csv(path: &Path, column: Option<&str>) -> Result<Vec<f64>, Da
         return Err(DataError::csv(path, "empty file (no rows)"));
     };
     let mut first = first.map_err(|e| csv_error(path, e))?;
-    if let Some(cell) = first.get(0) {
-        if let Some(rest) = cell.strip_prefix(b"\xEF\xBB\xBF") {
-            let mut fixed = csv::ByteRecord::new();
-            fixed.push_field(rest);
-            for c in first.iter().skip(1) {
-                fixed.push_field(c);
-            }
-            fixed.set_position(first.position().cloned());
-            first = fixed;
+    if let Some(cell) = first.get(0)
+        && let Some(rest) = cell.strip_prefix(b"\xEF\xBB\xBF")
+    {
+        let mut fixed = csv::ByteRecord::new();
+        fixed.push_field(rest);
+        for c in first.iter().skip(1) {
+            fixed.push_field(c);
         }
+        fixed.set_position(first.position().cloned());
+        first = fixed;
     }
     let n_cols = first.len();
     let has_header = first.iter().any(|c| !is_number(c));
@@ -95,7 +95,7 @@ pub fn read_series_csv(path: &Path, column: Option<&str>) -> Result<Vec<f64>, Da
                             "column '{wanted}' not found; available columns: {}",
                             names.join(", ")
                         ),
-                    ))
+                    ));
                 }
                 many => {
                     return Err(DataError::csv(
@@ -104,7 +104,7 @@ pub fn read_series_csv(path: &Path, column: Option<&str>) -> Result<Vec<f64>, Da
                             "column '{wanted}' appears {} times in the header",
                             many.len()
                         ),
-                    ))
+                    ));
                 }
             }
         }
@@ -115,7 +115,7 @@ pub fn read_series_csv(path: &Path, column: Option<&str>) -> Result<Vec<f64>, Da
                     "column '{wanted}' asked for, but the file has no header row \
                      (every cell of line 1 is a number)"
                 ),
-            ))
+            ));
         }
         (None, _) => n_cols.saturating_sub(1),
     };

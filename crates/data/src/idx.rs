@@ -14,9 +14,9 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
+use flate2::Compression;
 use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
-use flate2::Compression;
 
 use crate::error::{DataError, DataResult};
 
@@ -254,7 +254,12 @@ pub fn load_image_set(images: &Path, labels: &Path, num_classes: u8) -> DataResu
             ),
         ));
     }
-    if let Some((i, &v)) = lab.data.iter().enumerate().find(|(_, &v)| v >= num_classes) {
+    if let Some((i, &v)) = lab
+        .data
+        .iter()
+        .enumerate()
+        .find(|&(_, &v)| v >= num_classes)
+    {
         return Err(DataError::format(
             labels,
             format!("label {v} at index {i} is out of range (expected labels below {num_classes})"),

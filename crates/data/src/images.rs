@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::derive_seed;
 use crate::data::{Dataset, Targets};
 use crate::error::{DataError, DataResult};
-use crate::idx::{load_image_set, ImageSet};
+use crate::idx::{ImageSet, load_image_set};
 
 /// Standard IDX file names of the four MNIST-format files.
 pub const FILES: [&str; 4] = [
@@ -150,14 +150,14 @@ pub fn locate(
     }
     match kind {
         ImageDatasetKind::Mnist => {
-            if let Some(cache) = cache {
-                if let Ok(files) = find_idx_files(cache) {
-                    return Ok(Located {
-                        files,
-                        description: format!("full MNIST from {}", cache.display()),
-                        note: None,
-                    });
-                }
+            if let Some(cache) = cache
+                && let Ok(files) = find_idx_files(cache)
+            {
+                return Ok(Located {
+                    files,
+                    description: format!("full MNIST from {}", cache.display()),
+                    note: None,
+                });
             }
             let files = find_idx_files(bundled)?;
             Ok(Located {
@@ -618,10 +618,11 @@ mod tests {
     fn identity_transform_and_shift() {
         let src: Vec<u8> = (0..25).map(|i| i as u8 * 10).collect();
         let same = transform_image(&src, 5, 5, 0.0, 0.0, 0.0);
-        assert!(same
-            .iter()
-            .zip(&src)
-            .all(|(a, &b)| (a - b as f32).abs() < 1e-4));
+        assert!(
+            same.iter()
+                .zip(&src)
+                .all(|(a, &b)| (a - b as f32).abs() < 1e-4)
+        );
         let shifted = transform_image(&src, 5, 5, 1.0, 0.0, 0.0);
         // Shifted one pixel right: column 0 is empty, column 1 holds the old column 0.
         assert_eq!(shifted[0], 0.0);

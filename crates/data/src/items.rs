@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 
 use burn::data::dataloader::batcher::Batcher as BurnBatcher;
 use burn::data::dataset::Dataset as BurnDataset;
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Dataset, FeatureDataset, TargetTensor, Targets};
@@ -252,12 +252,12 @@ fn collect_targets(targets: &[Target]) -> Result<Targets, String> {
                         return Err(format!(
                             "item {i} has {} target values, item 0 has {dim}",
                             v.len()
-                        ))
+                        ));
                     }
                     Target::Class(_) => {
                         return Err(format!(
                             "item {i} has a class, the first item regression values"
-                        ))
+                        ));
                     }
                 }
             }

@@ -24,6 +24,6 @@ pub mod synthetic;
 pub mod table;
 pub mod text;
 
-pub use data::{derive_seed, Dataset, FeatureDataset, Objective, Predict, Targets};
+pub use data::{Dataset, FeatureDataset, Objective, Predict, Targets, derive_seed};
 pub use error::DataError;
 pub use progress::ProgressMode;

@@ -2,11 +2,11 @@
 //! ([`SequenceDataset`]), the adding problem ([`adding_problem`]) and images read row by row
 //! ([`RowImages`], row-MNIST).
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::data::{gather_rows, Dataset, Targets};
+use crate::data::{Dataset, Targets, gather_rows};
 use crate::images::ImageDataset;
 
 /// Fixed-length sequences in memory, row-major `[len, steps, features]`.

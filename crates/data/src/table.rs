@@ -120,7 +120,7 @@ pub fn read_csv(path: &Path, target: &str) -> DataResult<Table> {
                     "target column {target:?} not found; available columns: {}",
                     names.join(", ")
                 ),
-            ))
+            ));
         }
         [one] => *one,
         many => {
@@ -130,7 +130,7 @@ pub fn read_csv(path: &Path, target: &str) -> DataResult<Table> {
                     "target column {target:?} appears {} times in the header",
                     many.len()
                 ),
-            ))
+            ));
         }
     };
 
@@ -370,7 +370,9 @@ mod tests {
         assert_eq!(t.n_features(), 10);
         assert_eq!(
             t.feature_names,
-            ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
+            [
+                "age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"
+            ]
         );
         assert_eq!(t.features.len(), 4420);
         assert_eq!(t.targets.len(), 442);

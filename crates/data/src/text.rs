@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use serde::{Deserialize, Serialize};
 use zoo_kernels::sequence::TokenBatch;
 
-use crate::data::{validation_split, Dataset, Targets};
+use crate::data::{Dataset, Targets, validation_split};
 use crate::error::DataError;
 
 /// The padding token, id 0.
@@ -462,7 +462,7 @@ impl TextSpec {
                         labels.len(),
                         names.len()
                     ),
-                ))
+                ));
             }
             (Some(names), _) => names.clone(),
             (None, Some(_)) => TREC_CLASSES.iter().map(|c| c.to_string()).collect(),

@@ -83,9 +83,10 @@ fn text_parser_survives_mutations() {
         match parse_labeled(bytes, is_csv, round % 3 == 0, path) {
             Ok(rows) => {
                 assert!(!rows.is_empty());
-                assert!(rows
-                    .iter()
-                    .all(|r| !r.label.is_empty() && !r.tokens.is_empty()));
+                assert!(
+                    rows.iter()
+                        .all(|r| !r.label.is_empty() && !r.tokens.is_empty())
+                );
                 counts[0] += 1;
             }
             Err(e) => {

@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::backend::Backend;
+use zoo_train::TrainError;
 use zoo_train::adversarial::{generate_pixels, latent_noise};
 use zoo_train::artifacts::{atomic_write, write_json};
 use zoo_train::checkpoint::load_model;
 use zoo_train::train::{derive_seed, to_vec_f32};
-use zoo_train::TrainError;
 
-use crate::quality::{measure, Classifier, GanQuality};
-use crate::train::{load_data, model_id, Assets, GanJob};
 use crate::Generator;
+use crate::quality::{Classifier, GanQuality, measure};
+use crate::train::{Assets, GanJob, load_data, model_id};
 
 /// A generator loaded from a run directory (`config.json` + `generator.mpk`).
 pub struct SavedGenerator<B: Backend> {
@@ -177,12 +177,12 @@ pub fn write_samples<B: Backend>(
                 return Err(TrainError::Invalid(format!(
                     "digit {d}: the generator knows classes 0 to {}",
                     c - 1
-                )))
+                )));
             }
             (_, None) => {
                 return Err(TrainError::Invalid(
                     "digit: this generator is conditional and needs a class".into(),
-                ))
+                ));
             }
         };
     if n > limits.max_images {
@@ -244,13 +244,13 @@ pub fn write_samples<B: Backend>(
                 )
             })?;
             let path = sample_path(out, i, n, per_folder);
-            if i % per_folder == 0 {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
-                        path: dir.into(),
-                        source,
-                    })?;
-                }
+            if i % per_folder == 0
+                && let Some(dir) = path.parent()
+            {
+                std::fs::create_dir_all(dir).map_err(|source| TrainError::Io {
+                    path: dir.into(),
+                    source,
+                })?;
             }
             atomic_write(&path, bytes)?;
             written.count += 1;

@@ -11,10 +11,10 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, LeakyRelu, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d,
     Relu,
 };
+use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::Tensor;
-use zoo_kernels::conv::{batch_norm_nhwc, conv2d_nhwc, conv_transpose2d_nhwc};
+use zoo_kernels::conv::{batch_norm_nhwc, conv_transpose2d_nhwc, conv2d_nhwc};
 #[cfg(feature = "train")]
 use zoo_train::adversarial::{ImageCritic, ImageGenerator, PenalizedCritic};
 
@@ -474,10 +474,12 @@ mod tests {
             // The same noise with labels 3 and 7 gives two different images.
             let x = g.forward(z, Some(one_hot::<B>(&[3, 7], 10, &d)));
             let v = x.clone().into_data().to_vec::<f32>().unwrap();
-            assert!(v[..784]
-                .iter()
-                .zip(&v[784..])
-                .any(|(a, b)| (a - b).abs() > 1e-4));
+            assert!(
+                v[..784]
+                    .iter()
+                    .zip(&v[784..])
+                    .any(|(a, b)| (a - b).abs() > 1e-4)
+            );
             // The same image judged under two labels gets two different scores.
             let same = Tensor::cat(vec![x.clone().narrow(0, 0, 1), x.narrow(0, 0, 1)], 0);
             let s = disc

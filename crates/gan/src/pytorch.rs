@@ -36,7 +36,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
-use zoo_weights::{load_pytorch, save_safetensors, TorchLayout};
+use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
 use crate::{Arch, Discriminator, GanConfig, Generator};
 
@@ -123,7 +123,7 @@ mod tests {
     use super::*;
     use burn::tensor::{Tensor, TensorData};
     use zoo_ndarray::NdArray;
-    use zoo_weights::{fixtures, read_state_dict, Difference, TorchTensor};
+    use zoo_weights::{Difference, TorchTensor, fixtures, read_state_dict};
 
     fn tensor<const D: usize>(t: &TorchTensor) -> Tensor<NdArray, D> {
         Tensor::from_data(

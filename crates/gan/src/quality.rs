@@ -13,19 +13,19 @@
 
 use std::path::Path;
 
+use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::Backend;
-use burn::tensor::Tensor;
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use zoo_cnn::infer::{load as load_saved, SavedCnn};
 use zoo_cnn::Cnn;
+use zoo_cnn::infer::{SavedCnn, load as load_saved};
 use zoo_data::data::Dataset;
 use zoo_data::images::ImageDataset;
-use zoo_train::adversarial::{generate_pixels, ImageGenerator};
-use zoo_train::train::{derive_seed, to_vec_f32};
 use zoo_train::TrainError;
+use zoo_train::adversarial::{ImageGenerator, generate_pixels};
+use zoo_train::train::{derive_seed, to_vec_f32};
 
 /// A digit counts as covered when the classifier assigns it at least this share of samples.
 pub const COVERED_SHARE: f64 = 0.01;
@@ -210,10 +210,10 @@ pub fn coverage(
     let mut hist = vec![0usize; 10];
     let (mut conf, mut agree) = (0f64, 0usize);
     for (i, row) in probs.chunks(10).enumerate() {
-        let (best, p) =
-            row.iter()
-                .enumerate()
-                .fold((0, f32::MIN), |a, (k, &v)| if v > a.1 { (k, v) } else { a });
+        let (best, p) = row
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |a, (k, &v)| if v > a.1 { (k, v) } else { a });
         hist[best] += 1;
         conf += p as f64;
         if asked.is_some_and(|a| a.get(i) == Some(&best)) {
@@ -260,7 +260,7 @@ pub fn classifier_score(probs: &[f32], k: usize) -> f64 {
         .map(|row| {
             row.iter()
                 .zip(&mean)
-                .filter(|(&p, _)| p > 0.0)
+                .filter(|&(&p, _)| p > 0.0)
                 .map(|(&p, &m)| p as f64 * ((p as f64).ln() - m.ln()))
                 .sum::<f64>()
         })

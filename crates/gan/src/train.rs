@@ -7,19 +7,19 @@ use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
 use zoo_data::data::Dataset;
-use zoo_data::images::{load_splits, ImageDatasetKind, ImageSplitSpec, ImageSplits};
+use zoo_data::images::{ImageDatasetKind, ImageSplitSpec, ImageSplits, load_splits};
 use zoo_train::adversarial::{
-    fit_gan, GanObjective, GanReport, GanSpec, GanTrainConfig, OptimSettings,
+    GanObjective, GanReport, GanSpec, GanTrainConfig, OptimSettings, fit_gan,
 };
 use zoo_train::artifacts::write_json;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::plot::gan_curves;
 pub use zoo_train::train::JobContext;
-use zoo_train::{seed_backend, DataError, OptimizerKind, RunInfo, TrainError};
+use zoo_train::{DataError, OptimizerKind, RunInfo, TrainError, seed_backend};
 
 #[cfg(test)]
-use crate::infer::{load_generator, write_samples, SampleLimits};
-use crate::quality::{measure, Classifier, GanQuality};
+use crate::infer::{SampleLimits, load_generator, write_samples};
+use crate::quality::{Classifier, GanQuality, measure};
 use crate::{Arch, GanConfig, Generator};
 
 /// The four variants (presets of architecture, objective and optimisers).
@@ -374,7 +374,7 @@ mod tests {
     use burn::backend::Autodiff;
     use zoo_ndarray::NdArray;
     use zoo_train::adversarial::latent_noise;
-    use zoo_train::adversarial::{clip_weights, one_hot, ImageCritic, ImageGenerator};
+    use zoo_train::adversarial::{ImageCritic, ImageGenerator, clip_weights, one_hot};
     use zoo_train::train::flat_params;
     use zoo_train::train::to_vec_f32;
     use zoo_train::{ArtifactDir, Mode};

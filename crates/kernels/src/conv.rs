@@ -10,8 +10,8 @@
 //! and two GEMMs); the output is already the next layer's layout. Out-of-image taps read an
 //! appended zero pixel, so padding costs no padded copy.
 
-use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::BatchNorm;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 
@@ -173,8 +173,8 @@ pub fn batch_norm_nhwc<B: Backend>(bn: &BatchNorm<B>, x: Tensor<B, 4>) -> Tensor
 mod tests {
     use super::*;
     use burn::backend::Autodiff;
-    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
     use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
     use burn::tensor::Distribution;
     use zoo_ndarray::NdArray;
 

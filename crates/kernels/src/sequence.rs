@@ -3,7 +3,7 @@
 //! gate weights, and the token-batch path (embedding → recurrent features → head).
 
 use burn::nn::{Dropout, Embedding, Linear};
-use burn::tensor::{backend::Backend, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData, backend::Backend};
 
 /// A batch of right-padded token ids and each sentence's length.
 #[derive(Clone, Debug)]

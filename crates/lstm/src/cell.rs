@@ -19,7 +19,7 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, Lstm};
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// The state an LSTM carries from one step to the next.
 #[derive(Clone, Debug)]

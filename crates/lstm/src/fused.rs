@@ -13,7 +13,7 @@
 //! data (not tracked) is free.
 
 use burn::nn::Lstm;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use zoo_kernels::recurrent;
 use zoo_kernels::sequence::{last_valid_step, stacked_gate_weights};
 

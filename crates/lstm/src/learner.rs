@@ -2,13 +2,13 @@
 //! a [`Batch`] of [`SequenceInput`]s (dense steps or token ids, whichever the task reads): what
 //! `zoo_train::learner::fit_learner` and a user's own `SupervisedTraining` train it with.
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
-use zoo_data::items::{Batch, SequenceInput};
 use zoo_data::Predict;
+use zoo_data::items::{Batch, SequenceInput};
 use zoo_kernels::sequence::TokenBatch;
-use zoo_train::learner::{inference_step, train_step, LearnerOutput};
+use zoo_train::learner::{LearnerOutput, inference_step, train_step};
 
 use crate::LstmNet;
 

@@ -9,9 +9,9 @@ use burn::nn::{
     BiLstm, BiLstmConfig, Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig,
     Lstm, LstmConfig,
 };
-use burn::tensor::{backend::Backend, Tensor};
-use zoo_kernels::sequence::{classify_tokens, TokenBatch};
-use zoo_kernels::sequence::{last_valid_step, pool_steps, reverse_within_lengths, Pooling};
+use burn::tensor::{Tensor, backend::Backend};
+use zoo_kernels::sequence::{Pooling, last_valid_step, pool_steps, reverse_within_lengths};
+use zoo_kernels::sequence::{TokenBatch, classify_tokens};
 
 /// LSTM network configuration.
 #[derive(Config, Debug, PartialEq)]
@@ -173,23 +173,23 @@ impl<B: Backend> LstmNet<B> {
     /// *real* step is taken, and the reverse direction starts there.
     pub fn features(&self, x: Tensor<B, 3>, lengths: Option<&[usize]>) -> Tensor<B, 2> {
         let top_only = self.bi.is_empty() && self.pooling == Pooling::Last && lengths.is_none();
-        if let (true, Some((top, below))) = (top_only, self.uni.split_last()) {
-            if crate::fused::supports(top) {
-                // Full-length sequences read at the last step: the top layer's last output,
-                // without gathering the others.
-                let mut h = x.clone();
-                for (i, layer) in below.iter().enumerate() {
-                    if i > 0 {
-                        h = self.dropout.forward(h);
-                    }
-                    h = uni_layer(layer, h);
-                }
-                if !below.is_empty() {
+        if let (true, Some((top, below))) = (top_only, self.uni.split_last())
+            && crate::fused::supports(top)
+        {
+            // Full-length sequences read at the last step: the top layer's last output,
+            // without gathering the others.
+            let mut h = x.clone();
+            for (i, layer) in below.iter().enumerate() {
+                if i > 0 {
                     h = self.dropout.forward(h);
                 }
-                if let Some(last) = crate::fused::lstm_last(top, h.clone()) {
-                    return last;
-                }
+                h = uni_layer(layer, h);
+            }
+            if !below.is_empty() {
+                h = self.dropout.forward(h);
+            }
+            if let Some(last) = crate::fused::lstm_last(top, h.clone()) {
+                return last;
             }
         }
         let out = self.encode(x, lengths);
@@ -268,10 +268,12 @@ mod tests {
             .init::<NdArray>(&d);
         assert_eq!(deep.encode(x.clone(), None).dims(), [3, 6, 16]);
         assert_eq!(deep.forward(x).dims(), [3, 2]);
-        assert!(LstmNetConfig::new(4, 2)
-            .with_dropout(1.0)
-            .validate()
-            .is_err());
+        assert!(
+            LstmNetConfig::new(4, 2)
+                .with_dropout(1.0)
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
@@ -290,15 +292,21 @@ mod tests {
                 .to_vec::<f32>()
                 .unwrap()
         };
-        assert!(b(&lstm.forget_gate.input_transform)
-            .iter()
-            .all(|&v| v == 1.0));
-        assert!(b(&lstm.forget_gate.hidden_transform)
-            .iter()
-            .all(|&v| v == 0.0));
-        assert!(b(&lstm.input_gate.input_transform)
-            .iter()
-            .any(|&v| v != 1.0));
+        assert!(
+            b(&lstm.forget_gate.input_transform)
+                .iter()
+                .all(|&v| v == 1.0)
+        );
+        assert!(
+            b(&lstm.forget_gate.hidden_transform)
+                .iter()
+                .all(|&v| v == 0.0)
+        );
+        assert!(
+            b(&lstm.input_gate.input_transform)
+                .iter()
+                .any(|&v| v != 1.0)
+        );
     }
 
     #[test]
@@ -384,9 +392,11 @@ mod tests {
         });
         let diff: f32 = (out.slice([0..1, 0..3]) - alone).abs().max().into_scalar();
         assert!(diff < 1e-5, "{diff}");
-        assert!(LstmNetConfig::new(8, 3)
-            .with_vocab(Some(1))
-            .validate()
-            .is_err());
+        assert!(
+            LstmNetConfig::new(8, 3)
+                .with_vocab(Some(1))
+                .validate()
+                .is_err()
+        );
     }
 }

@@ -31,7 +31,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
-use zoo_weights::{load_pytorch, save_safetensors, TorchLayout};
+use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
 use crate::{LstmNet, LstmNetConfig};
 
@@ -91,7 +91,7 @@ mod tests {
     use super::*;
     use burn::tensor::{Tensor, TensorData};
     use zoo_ndarray::NdArray;
-    use zoo_weights::{fixtures, read_state_dict, Difference};
+    use zoo_weights::{Difference, fixtures, read_state_dict};
 
     /// The exports: one layer, two layers, two bidirectional layers (hidden 32, 8 features).
     fn configs() -> [(&'static str, LstmNetConfig); 3] {

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
-pub use zoo_train::sequence::{seed_train, SeqJob, SeqTask, SequenceModel};
+pub use zoo_train::sequence::{SeqJob, SeqTask, SequenceModel, seed_train};
 pub use zoo_train::train::JobContext;
-use zoo_train::{seed_backend, TrainError, Trained, Trainer};
+use zoo_train::{TrainError, Trained, Trainer, seed_backend};
 
 use crate::{LstmNet, LstmNetConfig};
 
@@ -82,7 +82,7 @@ fn burn_fit<B: AutodiffBackend>(
     devices: &[B::Device],
     device: &B::Device,
 ) -> Result<Trained<LstmNet<B>>, TrainError> {
-    use zoo_train::sequence::{run_sequence_job_with, SequenceFit};
+    use zoo_train::sequence::{SequenceFit, run_sequence_job_with};
     let fit: SequenceFit<'_, LstmNet<B>> = &|model, train, valid, test, spec| {
         zoo_train::learner::fit_learner(model, train, valid, Some(test), spec, devices)
     };

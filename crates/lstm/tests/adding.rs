@@ -3,12 +3,12 @@
 
 use burn::backend::Autodiff;
 
-use zoo_data::sequence::{adding_problem, ADDING_BASELINE_MSE};
+use zoo_data::sequence::{ADDING_BASELINE_MSE, adding_problem};
 use zoo_lstm::model::LstmNetConfig;
 use zoo_ndarray::NdArray;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::report::Metrics;
-use zoo_train::{fit, seed_backend, Objective, ProgressMode, RunInfo, RunSpec, TrainConfig};
+use zoo_train::{Objective, ProgressMode, RunInfo, RunSpec, TrainConfig, fit, seed_backend};
 
 #[test]
 fn lstm_beats_the_adding_baseline_on_short_sequences() {

@@ -12,8 +12,8 @@ use zoo_ndarray::NdArray;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::train::{flat_params, max_abs_diff};
 use zoo_train::{
-    fit, seed_backend, ArtifactDir, Mode, Objective, ProgressMode, RunInfo, RunSpec, ScheduleKind,
-    TrainConfig, Trained,
+    ArtifactDir, Mode, Objective, ProgressMode, RunInfo, RunSpec, ScheduleKind, TrainConfig,
+    Trained, fit, seed_backend,
 };
 
 type B = Autodiff<NdArray>;

@@ -1,11 +1,11 @@
 //! The MLP's data: two moons (the seed's task) and CSV regression, split train / validation /
 //! test and standardised on the training rows.
 
+use zoo_data::DataError;
 use zoo_data::data::{FeatureDataset, Targets};
-use zoo_data::preprocess::{train_test_split, StandardScaler};
+use zoo_data::preprocess::{StandardScaler, train_test_split};
 use zoo_data::synthetic::make_moons;
 use zoo_data::table::read_csv;
-use zoo_data::DataError;
 
 /// A train/validation/test split of standardised features, with the scaler fitted on train.
 #[derive(Clone, Debug)]

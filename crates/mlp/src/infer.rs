@@ -11,12 +11,12 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 use zoo_data::preprocess::StandardScaler;
 use zoo_train::artifacts::read_json;
-use zoo_train::checkpoint::{load_model, ModelId};
+use zoo_train::checkpoint::{ModelId, load_model};
 use zoo_train::train::to_vec_f32;
-use zoo_train::{evaluate as evaluate_on, Evaluation, Objective, TrainError};
+use zoo_train::{Evaluation, Objective, TrainError, evaluate as evaluate_on};
 
-use crate::train::{MlpJob, MlpTask};
 use crate::Mlp;
+use crate::train::{MlpJob, MlpTask};
 
 /// The scalers a run fitted on its training rows (`scalers.json`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

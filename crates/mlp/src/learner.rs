@@ -2,11 +2,11 @@
 //! [`Batch`] of `[batch, features]` rows: what `zoo_train::learner::fit_learner` and a user's
 //! own `SupervisedTraining` train it with.
 
-use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::Tensor;
+use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use zoo_data::items::Batch;
-use zoo_train::learner::{inference_step, train_step, LearnerOutput};
+use zoo_train::learner::{LearnerOutput, inference_step, train_step};
 
 use crate::Mlp;
 

@@ -49,4 +49,4 @@ pub mod pytorch;
 #[cfg(feature = "train")]
 pub mod train;
 #[cfg(feature = "train")]
-pub use data::{csv_regression, moons, SplitSpec, Splits};
+pub use data::{SplitSpec, Splits, csv_regression, moons};

@@ -5,7 +5,7 @@ use burn::config::Config;
 use burn::module::{Initializer, Module};
 use burn::nn::activation::{Activation, ActivationConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 
 /// Hidden-layer non-linearity.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -208,15 +208,19 @@ mod tests {
     #[test]
     fn config_validation() {
         assert!(MlpConfig::new().validate().is_ok());
-        assert!(MlpConfig::new()
-            .with_dropout(1.0)
-            .validate()
-            .unwrap_err()
-            .contains("dropout"));
-        assert!(MlpConfig::new()
-            .with_hidden(vec![0])
-            .validate()
-            .unwrap_err()
-            .contains("hidden"));
+        assert!(
+            MlpConfig::new()
+                .with_dropout(1.0)
+                .validate()
+                .unwrap_err()
+                .contains("dropout")
+        );
+        assert!(
+            MlpConfig::new()
+                .with_hidden(vec![0])
+                .validate()
+                .unwrap_err()
+                .contains("hidden")
+        );
     }
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
-use zoo_weights::{load_pytorch, save_safetensors, TorchLayout};
+use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
 use crate::{Mlp, MlpConfig};
 

@@ -11,16 +11,16 @@ use serde::{Deserialize, Serialize};
 use zoo_train::artifacts::write_json;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::metrics::ConfusionMatrix;
-use zoo_train::plot::{decision_map, DecisionMap};
-use zoo_train::train::to_vec_f32;
+use zoo_train::plot::{DecisionMap, decision_map};
 pub use zoo_train::train::JobContext;
+use zoo_train::train::to_vec_f32;
 use zoo_train::{
-    fit, seed_backend, Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError, Trainer,
+    Objective, Report, RunInfo, RunSpec, TrainConfig, TrainError, Trainer, fit, seed_backend,
 };
 
-use crate::data::{csv_regression, moons, SplitSpec, Splits};
-use crate::infer::Scalers;
 use crate::MlpConfig;
+use crate::data::{SplitSpec, Splits, csv_regression, moons};
+use crate::infer::Scalers;
 
 /// What to learn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

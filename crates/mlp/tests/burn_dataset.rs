@@ -2,9 +2,9 @@
 //! type, trains the seed MLP with the zoo's loop through `zoo_data::items::FromBurn`.
 
 use burn::backend::Autodiff;
-use burn::data::dataset::transform::PartialDataset;
 use burn::data::dataset::InMemDataset;
-use burn::tensor::{backend::Backend, Tensor, TensorData};
+use burn::data::dataset::transform::PartialDataset;
+use burn::tensor::{Tensor, TensorData, backend::Backend};
 use serde::Deserialize;
 use std::sync::Arc;
 use zoo_data::items::{Collate, FromBurn, Target};
@@ -12,7 +12,7 @@ use zoo_mlp::MlpConfig;
 use zoo_ndarray::NdArray;
 use zoo_train::checkpoint::ModelId;
 use zoo_train::report::Metrics;
-use zoo_train::{fit, Objective, RunSpec, TrainConfig};
+use zoo_train::{Objective, RunSpec, TrainConfig, fit};
 
 /// A row of the user's file, with the user's column names.
 #[derive(Clone, Debug, Deserialize)]

@@ -5,7 +5,7 @@
 
 use burn::backend::Autodiff;
 
-use zoo_mlp::train::{run, JobContext, MlpJob};
+use zoo_mlp::train::{JobContext, MlpJob, run};
 use zoo_ndarray::NdArray;
 use zoo_train::train::{flat_params, max_abs_diff};
 use zoo_train::{ArtifactDir, Mode};

@@ -2,9 +2,9 @@
 //! its next batch. Its own test binary: the stop flag is process-global, and a training test
 //! in a parallel thread would see it.
 
-use zoo_mlp::train::{architecture, MlpJob};
+use zoo_mlp::train::{MlpJob, architecture};
 use zoo_ndarray::NdArray;
-use zoo_train::{interrupt, TrainError};
+use zoo_train::{TrainError, interrupt};
 
 #[test]
 fn an_evaluation_ends_when_a_stop_is_asked_for_and_runs_whole_otherwise() {

@@ -10,7 +10,7 @@
 //! data (not tracked) is free.
 
 use burn::nn::Rnn;
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use zoo_kernels::recurrent;
 use zoo_kernels::sequence::{last_valid_step, stacked_gate_weights};
 
@@ -84,8 +84,8 @@ pub fn rnn_last<B: Backend>(rnn: &Rnn<B>, x: Tensor<B, 3>) -> Option<Tensor<B, 2
 mod tests {
     use super::*;
     use burn::backend::Autodiff;
-    use burn::nn::activation::ActivationConfig;
     use burn::nn::RnnConfig;
+    use burn::nn::activation::ActivationConfig;
     use burn::tensor::Distribution;
     use zoo_ndarray::NdArray;
 

@@ -8,9 +8,9 @@ use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Rnn,
     RnnConfig,
 };
-use burn::tensor::{backend::Backend, Tensor};
+use burn::tensor::{Tensor, backend::Backend};
 use zoo_kernels::sequence::last_valid_step;
-use zoo_kernels::sequence::{classify_tokens, TokenBatch};
+use zoo_kernels::sequence::{TokenBatch, classify_tokens};
 
 use crate::fused;
 
@@ -131,12 +131,12 @@ impl<B: Backend> RnnNet<B> {
 
     /// The last real step's hidden state (`lengths` for right-padded sequences).
     pub fn features(&self, x: Tensor<B, 3>, lengths: Option<&[usize]>) -> Tensor<B, 2> {
-        if let (Recurrent::Elman(rnn), None) = (&self.layer, lengths) {
-            if fused::supports(rnn) {
-                // Full-length sequences: the last step, without gathering the others.
-                if let Some(last) = fused::rnn_last(rnn, x.clone()) {
-                    return last;
-                }
+        if let (Recurrent::Elman(rnn), None) = (&self.layer, lengths)
+            && fused::supports(rnn)
+        {
+            // Full-length sequences: the last step, without gathering the others.
+            if let Some(last) = fused::rnn_last(rnn, x.clone()) {
+                return last;
             }
         }
         last_valid_step(self.encode(x), lengths)

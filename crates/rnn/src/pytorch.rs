@@ -29,7 +29,7 @@ use std::path::Path;
 
 use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
-use zoo_weights::{load_pytorch, save_safetensors, TorchLayout};
+use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
 use crate::{CellKind, RnnNet, RnnNetConfig};
 
@@ -76,7 +76,7 @@ mod tests {
     use super::*;
     use burn::tensor::{Tensor, TensorData};
     use zoo_ndarray::NdArray;
-    use zoo_weights::{fixtures, read_state_dict, Difference};
+    use zoo_weights::{Difference, fixtures, read_state_dict};
 
     /// The PyTorch-trained `name` (rnn: tanh, gru) against PyTorch's outputs on its batch.
     fn parity(name: &str, cell: CellKind) -> Difference {

@@ -19,16 +19,16 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{write_json, ArtifactDir};
+use crate::artifacts::{ArtifactDir, write_json};
 use crate::checkpoint::{
-    module_from_bytes, module_to_bytes, pack_records, save_model, unpack_records, ModelId,
+    ModelId, module_from_bytes, module_to_bytes, pack_records, save_model, unpack_records,
 };
 use crate::config::{OptimizerKind, TrainConfig};
 use crate::driver::{
-    drive, Batching, DriveSpec, EpochJob, LoopSettings, LoopState, NoExtra, Partial, StepOutcome,
+    Batching, DriveSpec, EpochJob, LoopSettings, LoopState, NoExtra, Partial, StepOutcome, drive,
 };
 use crate::optim::ZooOptimizer;
-use crate::plot::{image_grid, Tile};
+use crate::plot::{Tile, image_grid};
 use crate::progress::ProgressMode;
 use crate::report::{Environment, RunInfo, RunStatus};
 use crate::train::{derive_seed, to_vec_f32};

@@ -449,9 +449,10 @@ mod tests {
     fn other_model_or_config_is_refused() {
         let c = sample();
         let p = Path::new("ck");
-        assert!(c
-            .check_model(&ModelId::new("mlp", &[2, 16, 2], "f32"), p)
-            .is_ok());
+        assert!(
+            c.check_model(&ModelId::new("mlp", &[2, 16, 2], "f32"), p)
+                .is_ok()
+        );
         let err = c
             .check_model(&ModelId::new("cnn", &[2, 16, 2], "f32"), p)
             .unwrap_err();

@@ -331,9 +331,11 @@ mod tests {
             "RMSprop".parse::<OptimizerKind>(),
             Ok(OptimizerKind::RmsProp)
         );
-        assert!("nadam"
-            .parse::<OptimizerKind>()
-            .unwrap_err()
-            .contains("'nadam' (expected adam, adamw, sgd or rmsprop)"));
+        assert!(
+            "nadam"
+                .parse::<OptimizerKind>()
+                .unwrap_err()
+                .contains("'nadam' (expected adam, adamw, sgd or rmsprop)")
+        );
     }
 }

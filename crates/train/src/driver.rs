@@ -11,14 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::tensor::backend::Backend;
-use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{write_json, ArtifactDir};
-use crate::checkpoint::{read_resume_checkpoint, write_epoch_checkpoint, ModelId};
+use crate::artifacts::{ArtifactDir, write_json};
+use crate::checkpoint::{ModelId, read_resume_checkpoint, write_epoch_checkpoint};
 use crate::interrupt;
 use crate::progress::{Progress, ProgressMode};
 use crate::report::RunStatus;
@@ -72,11 +72,7 @@ impl<P, R, X> LoopState<P, R, X> {
             .iter()
             .map(of)
             .fold((0.0, 0.0), |(s, t), (r, e)| (s + r * e, t + e));
-        if secs > 0.0 {
-            samples / secs
-        } else {
-            0.0
-        }
+        if secs > 0.0 { samples / secs } else { 0.0 }
     }
 }
 

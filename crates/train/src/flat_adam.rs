@@ -212,11 +212,12 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> Optimizer<M, B> for FlatAdam<M, B
                 params,
                 ..
             } = gather;
-            if !slots.is_empty() && slots.iter().all(|s| rank(s) <= 6) {
-                if let Some(flat) = self.take_flat(slots) {
-                    drop(grads);
-                    return self.flat_step(lr, module, (grad, params), flat);
-                }
+            if !slots.is_empty()
+                && slots.iter().all(|s| rank(s) <= 6)
+                && let Some(flat) = self.take_flat(slots)
+            {
+                drop(grads);
+                return self.flat_step(lr, module, (grad, params), flat);
             }
         }
         self.unflatten();
@@ -383,8 +384,8 @@ mod tests {
     use burn::module::Module;
     use burn::nn::conv::{Conv2d, Conv2dConfig};
     use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
-    use burn::optim::decay::WeightDecayConfig;
     use burn::optim::AdamConfig;
+    use burn::optim::decay::WeightDecayConfig;
     use zoo_ndarray::NdArray;
 
     type A = Autodiff<NdArray>;

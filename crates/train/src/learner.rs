@@ -19,18 +19,18 @@
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use burn::data::dataloader::batcher::Batcher as BurnBatcher;
 use burn::data::dataloader::DataLoaderBuilder;
+use burn::data::dataloader::batcher::Batcher as BurnBatcher;
 use burn::data::dataset::InMemDataset;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::module::AutodiffModule;
 use burn::nn::loss::{CrossEntropyLossConfig, MseLoss, Reduction};
-use burn::optim::decay::WeightDecayConfig;
 use burn::optim::AdamConfig;
+use burn::optim::decay::WeightDecayConfig;
 use burn::record::CompactRecorder;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{Tensor, TensorData, Transaction};
@@ -55,7 +55,7 @@ use zoo_data::items::Batch;
 
 use crate::config::{Monitor, OptimizerKind, ScheduleKind};
 use crate::report::{Environment, EpochRecord, Report, RunStatus, SampleCounts};
-use crate::train::{check_sets, finish, RunSpec, Trained};
+use crate::train::{RunSpec, Trained, check_sets, finish};
 use crate::train_error::TrainError;
 
 /// One step's output: the zoo loop's loss (cross-entropy for classes, mean squared error for
@@ -295,14 +295,14 @@ where
                             "already trained {epoch} epochs (asked for {})",
                             cfg.epochs
                         ),
-                    })
+                    });
                 }
                 Some(epoch) => Some(epoch),
                 None => {
                     return Err(TrainError::Invalid(format!(
                         "resume: no checkpoint in {}",
                         burn_dir.join("checkpoint").display()
-                    )))
+                    )));
                 }
             }
         }

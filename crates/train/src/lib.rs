@@ -28,7 +28,7 @@ pub mod train_error;
 pub use artifacts::{ArtifactDir, Mode};
 pub use config::{Monitor, OptimizerKind, ScheduleKind, TrainConfig};
 pub use report::{Report, RunInfo};
-pub use train::{evaluate, fit, seed_backend, Evaluation, RunSpec, Trained, Trainer};
+pub use train::{Evaluation, RunSpec, Trained, Trainer, evaluate, fit, seed_backend};
 pub use train_error::TrainError;
 pub use zoo_data::{DataError, ProgressMode};
 pub use zoo_data::{Dataset, FeatureDataset, Objective, Predict, Targets};

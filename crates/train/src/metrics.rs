@@ -27,11 +27,7 @@ pub fn accuracy(pred: &[usize], target: &[usize]) -> f64 {
 
 /// `a / b`, or 0.0 when `b` is zero (scikit-learn's `zero_division=0`).
 fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
 /// A confusion matrix: `counts[t * num_classes + p]` is the number of samples of true
@@ -117,11 +113,7 @@ impl ConfusionMatrix {
         let (sum, n) = self
             .present_classes()
             .fold((0.0, 0usize), |(s, n), c| (s + f(c), n + 1));
-        if n == 0 {
-            0.0
-        } else {
-            sum / n as f64
-        }
+        if n == 0 { 0.0 } else { sum / n as f64 }
     }
 
     /// Macro-averaged precision (`precision_score(average="macro", zero_division=0)`).
@@ -279,11 +271,7 @@ pub fn r2(pred: &[f64], target: &[f64]) -> f64 {
     let ss_tot: f64 = target[..n].iter().map(|t| (t - mean) * (t - mean)).sum();
     let ss_res: f64 = pairs(pred, target).map(|(p, t)| (t - p) * (t - p)).sum();
     if ss_tot == 0.0 {
-        if ss_res == 0.0 {
-            1.0
-        } else {
-            0.0
-        }
+        if ss_res == 0.0 { 1.0 } else { 0.0 }
     } else {
         1.0 - ss_res / ss_tot
     }

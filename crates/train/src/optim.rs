@@ -4,16 +4,16 @@
 //! behind one type so the training loop and checkpoints stay non-generic over the choice.
 
 use burn::grad_clipping::GradientClippingConfig;
+use burn::lr_scheduler::LrScheduler;
 use burn::lr_scheduler::constant::ConstantLr;
 use burn::lr_scheduler::cosine::{CosineAnnealingLrScheduler, CosineAnnealingLrSchedulerConfig};
 use burn::lr_scheduler::linear::{LinearLrScheduler, LinearLrSchedulerConfig};
 use burn::lr_scheduler::step::{StepLrScheduler, StepLrSchedulerConfig};
-use burn::lr_scheduler::LrScheduler;
 use burn::module::AutodiffModule;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{
-    adaptor::OptimizerAdaptor, decay::WeightDecayConfig, AdamConfig, AdamW, AdamWConfig,
-    GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd, SgdConfig,
+    AdamConfig, AdamW, AdamWConfig, GradientsParams, Optimizer, RmsProp, RmsPropConfig, Sgd,
+    SgdConfig, adaptor::OptimizerAdaptor, decay::WeightDecayConfig,
 };
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;

@@ -122,7 +122,7 @@ pub fn check_resume(
                     config_path.display(),
                     shown(&from),
                     shown(&to)
-                )))
+                )));
             }
         };
         changes.push(SettingChange {
@@ -219,7 +219,7 @@ pub fn announce(changes: &[SettingChange], config: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::artifacts::{write_json, Mode};
+    use crate::artifacts::{Mode, write_json};
     use serde_json::json;
 
     fn run_dir(config: Value, report: Option<Value>) -> (tempfile::TempDir, ArtifactDir) {

@@ -8,26 +8,26 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::{AutodiffModule, Module};
+use burn::tensor::Tensor;
 use burn::tensor::activation::softmax;
 use burn::tensor::backend::{AutodiffBackend, Backend};
-use burn::tensor::Tensor;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::artifacts::read_json;
 use crate::artifacts::write_json;
-use crate::checkpoint::load_model;
 use crate::checkpoint::ModelId;
-use crate::train::{to_vec_f32, JobContext};
+use crate::checkpoint::load_model;
+use crate::train::{JobContext, to_vec_f32};
 use crate::{
-    evaluate, fit, DataError, Evaluation, RunInfo, RunSpec, TrainConfig, TrainError, Trained,
+    DataError, Evaluation, RunInfo, RunSpec, TrainConfig, TrainError, Trained, evaluate, fit,
 };
 use zoo_data::data::{Dataset, Objective, Predict};
 use zoo_data::forecast::{forecast_splits, read_series_csv};
-use zoo_data::images::{load_splits, ImageDatasetKind, ImageSplitSpec};
+use zoo_data::images::{ImageDatasetKind, ImageSplitSpec, load_splits};
 use zoo_data::items::SequenceSet;
 use zoo_data::preprocess::StandardScaler;
-use zoo_data::sequence::{adding_problem, RowImages, SequenceDataset, ADDING_BASELINE_MSE};
+use zoo_data::sequence::{ADDING_BASELINE_MSE, RowImages, SequenceDataset, adding_problem};
 use zoo_data::text::{TextDataset, TextEncoding, TextSpec, UNK_ID};
 use zoo_kernels::sequence::TokenBatch;
 
@@ -462,10 +462,10 @@ where
         ctx.warn(warning);
     }
     let changes = ctx.write_config(job, &[])?;
-    if let Some(dir) = &ctx.artifacts {
-        if let Some(encoding) = &data.encoding {
-            write_json(&dir.path("vocab.json"), encoding)?;
-        }
+    if let Some(dir) = &ctx.artifacts
+        && let Some(encoding) = &data.encoding
+    {
+        write_json(&dir.path("vocab.json"), encoding)?;
     }
     let spec = RunSpec {
         cfg: &job.train,

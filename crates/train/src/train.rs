@@ -17,13 +17,13 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::artifacts::{write_json, ArtifactDir};
-use crate::checkpoint::{load_module, module_from_bytes, module_to_bytes, save_module, ModelId};
+use crate::artifacts::{ArtifactDir, write_json};
+use crate::checkpoint::{ModelId, load_module, module_from_bytes, module_to_bytes, save_module};
 use crate::config::{Monitor, TrainConfig};
 use crate::driver::{
-    drive, Batching, DriveSpec, EpochJob, LoopSettings, LoopState, Partial, StepOutcome,
+    Batching, DriveSpec, EpochJob, LoopSettings, LoopState, Partial, StepOutcome, drive,
 };
-use crate::metrics::{classification_metrics, regression_metrics, ConfusionMatrix};
+use crate::metrics::{ConfusionMatrix, classification_metrics, regression_metrics};
 use crate::optim::{Schedule, ZooOptimizer};
 use crate::progress::ProgressMode;
 use crate::report::{
@@ -753,10 +753,10 @@ where
         .model
         .take()
         .expect("the model is in place between steps");
-    if cfg.patience.is_some() {
-        if let Some(b) = job.best.take() {
-            model = b;
-        }
+    if cfg.patience.is_some()
+        && let Some(b) = job.best.take()
+    {
+        model = b;
     }
     driven.stamp_wall_time();
     let report = job.report(&driven.state, driven.status);

@@ -584,11 +584,7 @@ impl Difference {
         let largest = if got.len() == want.len() {
             got.iter().zip(want).fold(0f32, |m, (a, b)| {
                 let d = (a - b).abs();
-                if d.is_nan() {
-                    f32::INFINITY
-                } else {
-                    m.max(d)
-                }
+                if d.is_nan() { f32::INFINITY } else { m.max(d) }
             })
         } else {
             f32::INFINITY
@@ -645,7 +641,8 @@ pub mod fixtures {
         } else {
             eprintln!(
                 "{name}: not in {} (a fresh `reference/pytorch_seed.py --export DIR` with ZOO_PYTORCH_FIXTURES=DIR has it); skipped",
-                p.parent().map_or(String::new(), |d| d.display().to_string())
+                p.parent()
+                    .map_or(String::new(), |d| d.display().to_string())
             );
             None
         }
