@@ -156,8 +156,9 @@ pub struct TrainArgs {
     /// Weight decay (L2 for adam/sgd, decoupled for adamw).
     #[arg(long)]
     pub weight_decay: Option<f64>,
-    /// Learning-rate schedule: constant, step or cosine.
-    #[arg(long, value_parser = ["constant", "step", "cosine"])]
+    /// Learning-rate schedule: constant, step, cosine, or plateau (reduce the rate when the
+    /// validation number --monitor names stops improving; needs a validation split).
+    #[arg(long, value_parser = ["constant", "step", "cosine", "plateau"])]
     pub schedule: Option<String>,
     /// Step schedule: epochs between decays.
     #[arg(long, default_value_t = 10)]
@@ -165,9 +166,15 @@ pub struct TrainArgs {
     /// Step schedule: decay factor.
     #[arg(long, default_value_t = 0.1)]
     pub gamma: f64,
-    /// Cosine schedule: final learning rate.
+    /// Cosine schedule: final learning rate; plateau schedule: the lowest rate.
     #[arg(long, default_value_t = 0.0)]
     pub min_lr: f64,
+    /// Plateau schedule: multiply the rate by this, in (0, 1), on a plateau.
+    #[arg(long, default_value_t = 0.1)]
+    pub factor: f64,
+    /// Plateau schedule: epochs without validation improvement before the rate falls.
+    #[arg(long, default_value_t = 10)]
+    pub lr_patience: usize,
     /// Linear learning-rate warm-up over this many epochs.
     #[arg(long)]
     pub warmup_epochs: Option<usize>,
@@ -274,6 +281,11 @@ impl TrainArgs {
                     gamma: self.gamma,
                 },
                 "cosine" => ScheduleKind::Cosine {
+                    min_lr: self.min_lr,
+                },
+                "plateau" => ScheduleKind::Plateau {
+                    factor: self.factor,
+                    lr_patience: self.lr_patience,
                     min_lr: self.min_lr,
                 },
                 _ => ScheduleKind::Constant,
@@ -675,6 +687,37 @@ mod tests {
             let e = cli.train.apply(TrainConfig::default()).unwrap_err();
             assert!(e.starts_with(flag), "{flag}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn plateau_flags_build_the_plateau_schedule_and_bad_ones_name_their_flag() {
+        let cli = parse(&[
+            "--schedule",
+            "plateau",
+            "--factor",
+            "0.5",
+            "--lr-patience",
+            "3",
+        ]);
+        let c = cli.unwrap().train.apply(TrainConfig::default()).unwrap();
+        assert_eq!(
+            c.schedule,
+            ScheduleKind::Plateau {
+                factor: 0.5,
+                lr_patience: 3,
+                min_lr: 0.0
+            }
+        );
+        for (flag, value) in [("--factor", "1"), ("--factor", "0"), ("--min-lr", "2")] {
+            let cli = parse(&["--schedule", "plateau", flag, value]).unwrap();
+            let e = cli.train.apply(TrainConfig::default()).unwrap_err();
+            assert!(
+                e.starts_with(flag) && !e.contains('\n'),
+                "{flag} {value}: {e}"
+            );
+        }
+        let e = parse(&["--schedule", "plateau", "--lr-patience=-1"]).unwrap_err();
+        assert!(e.contains("--lr-patience"), "{e}");
     }
 
     /// The model crates' enums are the flags' values (their `cli` feature), and a value a run

@@ -50,6 +50,17 @@ pub enum ScheduleKind {
         /// Final learning rate.
         min_lr: f64,
     },
+    /// Multiply the rate by `factor` when the monitored validation number
+    /// ([`TrainConfig::monitor`]) has not improved for `lr_patience` epochs, down to `min_lr`
+    /// (PyTorch `ReduceLROnPlateau`; [`crate::plateau::PlateauLr`]). Needs a validation set.
+    Plateau {
+        /// Decay factor, in (0, 1).
+        factor: f64,
+        /// Epochs without improvement before a reduction.
+        lr_patience: usize,
+        /// The lowest rate.
+        min_lr: f64,
+    },
 }
 
 /// What early stopping and best-epoch selection watch on the validation set.
@@ -191,10 +202,12 @@ impl TrainConfig {
                 }
                 positive_finite("gamma", gamma)?;
             }
-            ScheduleKind::Cosine { min_lr } => {
-                if !min_lr.is_finite() || min_lr < 0.0 || min_lr > self.lr {
-                    return Err(format!("min_lr must be in [0, lr] (got {min_lr})"));
+            ScheduleKind::Cosine { min_lr } => check_min_lr(min_lr, self.lr)?,
+            ScheduleKind::Plateau { factor, min_lr, .. } => {
+                if !(factor > 0.0 && factor < 1.0) {
+                    return Err(format!("factor must be in (0, 1) (got {factor})"));
                 }
+                check_min_lr(min_lr, self.lr)?;
             }
         }
         if self.warmup_epochs >= self.epochs && self.warmup_epochs > 0 {
@@ -205,6 +218,13 @@ impl TrainConfig {
         }
         Ok(())
     }
+}
+
+fn check_min_lr(min_lr: f64, lr: f64) -> Result<(), String> {
+    if !min_lr.is_finite() || min_lr < 0.0 || min_lr > lr {
+        return Err(format!("min_lr must be in [0, lr] (got {min_lr})"));
+    }
+    Ok(())
 }
 
 fn positive_finite(flag: &str, v: f64) -> Result<(), String> {
@@ -306,6 +326,29 @@ mod tests {
                     ..Default::default()
                 },
                 "step_epochs",
+            ),
+            (
+                TrainConfig {
+                    schedule: ScheduleKind::Plateau {
+                        factor: 1.0,
+                        lr_patience: 2,
+                        min_lr: 0.0,
+                    },
+                    ..Default::default()
+                },
+                "factor",
+            ),
+            (
+                TrainConfig {
+                    lr: 0.01,
+                    schedule: ScheduleKind::Plateau {
+                        factor: 0.5,
+                        lr_patience: 2,
+                        min_lr: 0.1,
+                    },
+                    ..Default::default()
+                },
+                "min_lr",
             ),
         ];
         for (cfg, flag) in cases {

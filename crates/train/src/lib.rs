@@ -17,6 +17,7 @@ pub mod interrupt;
 pub mod learner;
 pub mod metrics;
 pub mod optim;
+pub mod plateau;
 pub mod plot;
 pub mod progress;
 pub mod report;

@@ -18,8 +18,9 @@ use burn::optim::{
 use burn::record::{FullPrecisionSettings, NamedMpkBytesRecorder, Recorder};
 use burn::tensor::backend::AutodiffBackend;
 
-use crate::config::{OptimizerKind, ScheduleKind, TrainConfig};
+use crate::config::{Monitor, OptimizerKind, ScheduleKind, TrainConfig};
 use crate::flat_adam::{AdamHyper, FlatAdam};
+use crate::plateau::{PlateauLr, PlateauState};
 
 type Bytes = NamedMpkBytesRecorder<FullPrecisionSettings>;
 
@@ -154,13 +155,16 @@ enum MainSchedule {
     Constant(ConstantLr),
     Step(StepLrScheduler),
     Cosine(CosineAnnealingLrScheduler),
+    Plateau(PlateauLr),
 }
 
 /// The learning rate for every optimiser step: burn-optim's constant, step or cosine scheduler,
-/// multiplied by burn-optim's linear scheduler as a warm-up factor during the first epochs.
+/// or the zoo's plateau scheduler ([`PlateauLr`]), multiplied by burn-optim's linear scheduler
+/// as a warm-up factor during the first epochs.
 ///
-/// Schedules are pure functions of the step count, so resuming replays them with
-/// [`Schedule::skip`] instead of storing their state.
+/// The step-count schedules are pure functions of the step count, so resuming replays them
+/// with [`Schedule::skip`]; the plateau scheduler's state ([`Schedule::plateau_state`]) goes
+/// into checkpoints instead and comes back with [`Schedule::restore_plateau`].
 #[derive(Clone)]
 pub struct Schedule {
     main: MainSchedule,
@@ -184,6 +188,17 @@ impl Schedule {
                     .with_min_lr(min_lr)
                     .init()?,
             ),
+            ScheduleKind::Plateau {
+                factor,
+                lr_patience,
+                min_lr,
+            } => MainSchedule::Plateau(PlateauLr::new(
+                cfg.lr,
+                factor,
+                lr_patience,
+                min_lr,
+                cfg.monitor == Monitor::Loss,
+            )),
         };
         let warmup = if cfg.warmup_epochs > 0 {
             let n = cfg.warmup_epochs * iters_per_epoch;
@@ -200,6 +215,7 @@ impl Schedule {
             MainSchedule::Constant(s) => LrScheduler::step(s),
             MainSchedule::Step(s) => s.step(),
             MainSchedule::Cosine(s) => s.step(),
+            MainSchedule::Plateau(s) => LrScheduler::step(s),
         };
         match &mut self.warmup {
             Some(w) => lr * w.step(),
@@ -211,6 +227,31 @@ impl Schedule {
     pub fn skip(&mut self, steps: usize) {
         for _ in 0..steps {
             self.step();
+        }
+    }
+
+    /// Gives the plateau scheduler an epoch's validation number (the loss, or the headline
+    /// metric, as [`TrainConfig::monitor`] says); returns whether the rate was reduced. Other
+    /// schedules ignore it.
+    pub fn observe(&mut self, value: f64) -> bool {
+        match &mut self.main {
+            MainSchedule::Plateau(p) => p.observe(value),
+            _ => false,
+        }
+    }
+
+    /// The plateau scheduler's state, to checkpoint (`None` for the other schedules).
+    pub fn plateau_state(&self) -> Option<PlateauState> {
+        match &self.main {
+            MainSchedule::Plateau(p) => Some(p.state()),
+            _ => None,
+        }
+    }
+
+    /// Continues the plateau scheduler from a checkpointed state.
+    pub fn restore_plateau(&mut self, state: PlateauState) {
+        if let MainSchedule::Plateau(p) = &mut self.main {
+            p.restore(state);
         }
     }
 }
@@ -338,6 +379,42 @@ mod tests {
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() < 1e-12, "{got:?}");
         }
+    }
+
+    #[test]
+    fn plateau_schedule_follows_the_observed_numbers_under_warmup() {
+        let cfg = TrainConfig {
+            lr: 0.1,
+            epochs: 4,
+            warmup_epochs: 1,
+            schedule: ScheduleKind::Plateau {
+                factor: 0.5,
+                lr_patience: 0,
+                min_lr: 0.0,
+            },
+            ..Default::default()
+        };
+        let mut s = Schedule::new(&cfg, 1).unwrap();
+        // Warm-up factor 1/2 on the first step; then each bad epoch halves the rate.
+        assert!((s.step() - 0.05).abs() < 1e-12);
+        assert!(!s.observe(1.0));
+        assert!((s.step() - 0.1).abs() < 1e-12);
+        assert!(s.observe(1.5));
+        assert!((s.step() - 0.05).abs() < 1e-12);
+        let state = s.plateau_state().unwrap();
+        assert_eq!((state.best, state.reductions), (Some(1.0), 1));
+        // A fresh schedule restored from the state, past its warm-up, gives the same rate.
+        let mut r = Schedule::new(&cfg, 1).unwrap();
+        r.skip(3);
+        r.restore_plateau(state);
+        assert_eq!(r.step(), s.step());
+        // The step-count schedules carry no plateau state.
+        assert_eq!(
+            Schedule::new(&TrainConfig::default(), 1)
+                .unwrap()
+                .plateau_state(),
+            None
+        );
     }
 
     #[test]

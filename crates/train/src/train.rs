@@ -19,12 +19,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifacts::{ArtifactDir, write_json};
 use crate::checkpoint::{ModelId, load_module, module_from_bytes, module_to_bytes, save_module};
-use crate::config::{Monitor, TrainConfig};
+use crate::config::{Monitor, ScheduleKind, TrainConfig};
 use crate::driver::{
     Batching, DriveSpec, EpochJob, LoopSettings, LoopState, Partial, StepOutcome, drive,
 };
 use crate::metrics::{ConfusionMatrix, classification_metrics, regression_metrics};
 use crate::optim::{Schedule, ZooOptimizer};
+use crate::plateau::PlateauState;
 use crate::progress::ProgressMode;
 use crate::report::{
     Environment, EpochRecord, EvalSummary, Metrics, Report, RunInfo, RunStatus, SampleCounts,
@@ -191,6 +192,17 @@ pub struct Trained<M> {
     pub test: Option<Evaluation>,
 }
 
+impl<M> Trained<M> {
+    /// The same run with its model passed through `f` (wrapped in an enum, say).
+    pub fn map<N>(self, f: impl FnOnce(M) -> N) -> Trained<N> {
+        Trained {
+            model: f(self.model),
+            report: self.report,
+            test: self.test,
+        }
+    }
+}
+
 /// The result of an evaluation pass.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
@@ -216,6 +228,9 @@ struct EarlyStopping {
     best_epoch: Option<usize>,
     bad_epochs: usize,
     stopped_early: bool,
+    /// The plateau schedule's state after the last finished epoch (`--schedule plateau`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plateau: Option<PlateauState>,
 }
 
 /// The running sums of a supervised epoch.
@@ -535,6 +550,9 @@ where
         self.model = Some(model);
         self.schedule
             .skip(state.extra.iteration + state.partial.as_ref().map_or(0, |p| p.steps));
+        if let Some(p) = state.extra.plateau {
+            self.schedule.restore_plateau(p);
+        }
         Ok(())
     }
 
@@ -632,6 +650,22 @@ where
         };
         let mut note = None;
         if let Some(v) = &valid_summary {
+            let watched = match cfg.monitor {
+                Monitor::Loss => v.loss,
+                Monitor::Metric => v.metrics.headline().1,
+            };
+            if self.schedule.observe(watched) {
+                let lr = self.schedule.plateau_state().map_or(0.0, |p| p.lr);
+                note = Some(format!(
+                    "epoch {epoch}: the validation {} stopped improving; learning rate now \
+                     {lr:.2e}",
+                    match cfg.monitor {
+                        Monitor::Loss => "loss",
+                        Monitor::Metric => "metric",
+                    }
+                ));
+            }
+            stop.plateau = self.schedule.plateau_state();
             let score = match cfg.monitor {
                 Monitor::Loss => v.loss,
                 Monitor::Metric => -v.metrics.headline().1,
@@ -650,12 +684,16 @@ where
                 stop.bad_epochs += 1;
                 if cfg.patience.is_some_and(|p| stop.bad_epochs >= p) {
                     stop.stopped_early = true;
-                    note = Some(format!(
-                        "early stopping after epoch {epoch}: no validation improvement for {} \
+                    let reduced = note.take().map(|n| n + "\n").unwrap_or_default();
+                    note = Some(
+                        reduced
+                            + &format!(
+                                "early stopping after epoch {epoch}: no validation improvement for {} \
                          epochs; restoring epoch {}",
-                        stop.bad_epochs,
-                        stop.best_epoch.unwrap_or(epoch)
-                    ));
+                                stop.bad_epochs,
+                                stop.best_epoch.unwrap_or(epoch)
+                            ),
+                    );
                 }
             }
         }
@@ -789,6 +827,11 @@ pub(crate) fn check_sets<D: Dataset>(
     if spec.cfg.patience.is_some() && valid.is_none() {
         return Err(TrainError::Invalid(
             "patience needs a validation set (set a validation fraction)".into(),
+        ));
+    }
+    if matches!(spec.cfg.schedule, ScheduleKind::Plateau { .. }) && valid.is_none() {
+        return Err(TrainError::Invalid(
+            "the plateau schedule needs a validation set (set a validation fraction)".into(),
         ));
     }
     Ok(())
