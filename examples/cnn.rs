@@ -28,7 +28,9 @@ use zoo_cli::cli::{
     about = "Train the seed CNN on MNIST or Fashion-MNIST, or classify an image with a saved run",
     after_help = "Presets: seed = the tutorial (Adam 1e-3, batch 64, 5 epochs); strong = batch norm, \
                   dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 10 epochs (--augment adds \
-                  random shifts and rotations). Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
+                  random shifts and rotations); lenet5 = LeNet-5 (61,706 parameters), Adam 1e-3, \
+                  10 epochs; resnet = a 14-layer residual network, AdamW weight decay 1e-4, warm-up + \
+                  cosine, 15 epochs. Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
                   or fashion-mnist; --download fills it), else the bundled MNIST sample \
                   (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."
 )]
@@ -47,8 +49,9 @@ struct Cli {
     /// dataset's usual mirror).
     #[arg(long, requires = "download")]
     mirror: Option<String>,
-    /// seed (the tutorial's CNN and settings) or strong.
-    #[arg(long, value_enum, default_value_t = CnnPreset::Seed)]
+    /// The network and its training settings: seed (the tutorial's CNN and settings), strong,
+    /// lenet5 or resnet.
+    #[arg(long, visible_alias = "arch", value_enum, default_value_t = CnnPreset::Seed)]
     preset: CnnPreset,
     /// Fraction of the training images held out for validation.
     #[arg(long)]
@@ -114,7 +117,7 @@ impl Job {
 
     fn export<B: Backend>(
         &self,
-        model: &burn_zoo::cnn::Cnn<B>,
+        model: &burn_zoo::cnn::Network<B>,
         job: &CnnJob,
     ) -> Result<(), TrainError> {
         if let Some(file) = &self.weights.export_weights {
@@ -203,6 +206,8 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
     let mut job = match cli.preset {
         CnnPreset::Seed => CnnJob::seed(),
         CnnPreset::Strong => CnnJob::strong(),
+        CnnPreset::Lenet5 => CnnJob::lenet5(),
+        CnnPreset::Resnet => CnnJob::resnet(),
     };
     job.dataset = cli.dataset;
     job.data = cli.data.clone();

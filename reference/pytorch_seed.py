@@ -152,6 +152,57 @@ def strong_cnn(torch):
                          nn.Dropout(0.5), nn.Linear(128, 10))
 
 
+def lenet5(torch, classes=10):
+    """burn-zoo's LeNet-5 preset: the 1998 layout for 28x28 inputs (padding 2), ReLU, max pooling."""
+    nn = torch.nn
+    return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                         nn.Linear(84, classes))
+
+
+def resnet(torch, classes=10, channels=(16, 32, 64), blocks=2):
+    """burn-zoo's residual preset (He et al. 2016, section 4.2): a 3x3 stem, three stages of basic
+    blocks (the first of stages 2 and 3 with stride 2 and a 1x1 projection shortcut), global
+    average pooling, a linear classifier. Layer names are the zoo's."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, i, o, stride):
+            super().__init__()
+            self.conv1 = nn.Conv2d(i, o, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(o)
+            self.conv2 = nn.Conv2d(o, o, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(o)
+            self.projection = (nn.Sequential(nn.Conv2d(i, o, 1, stride, bias=False),
+                                             nn.BatchNorm2d(o))
+                               if stride != 1 or i != o else None)
+
+        def forward(self, x):
+            s = x if self.projection is None else self.projection(x)
+            y = torch.relu(self.bn1(self.conv1(x)))
+            return torch.relu(self.bn2(self.conv2(y)) + s)
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(1, channels[0], 3, 1, 1, bias=False)
+            self.stem_bn = nn.BatchNorm2d(channels[0])
+            layers, i = [], channels[0]
+            for stage, o in enumerate(channels):
+                for b in range(blocks):
+                    layers.append(Block(i, o, 2 if stage > 0 and b == 0 else 1))
+                    i = o
+            self.blocks = nn.Sequential(*layers)
+            self.fc = nn.Linear(i, classes)
+
+        def forward(self, x):
+            x = torch.relu(self.stem_bn(self.stem(x)))
+            return self.fc(self.blocks(x).mean((2, 3)))
+
+    return ResNet()
+
+
 def dcgan(torch, latent=100, w=64, size=28):
     """The DCGAN of burn-zoo's `Arch::Conv` as PyTorch's DCGAN example writes it (no conv bias)."""
     nn = torch.nn
@@ -484,6 +535,8 @@ def zoo_exports(torch):
         "cnn": (lambda: build(torch, {**spec, "model": "cnn", "classes": 10,
                                       "input_shape": [1, 28, 28]}), lambda m, x: m(x)),
         "cnn_strong": (lambda: strong_cnn(torch), lambda m, x: m(x)),
+        "cnn_lenet5": (lambda: lenet5(torch), lambda m, x: m(x)),
+        "cnn_resnet": (lambda: resnet(torch), lambda m, x: m(x)),
         "rnn": seq("tanh"), "gru": seq("gru"), "lstm": seq("lstm"), "lstm2": seq("lstm", 2),
         "bilstm": seq("lstm", 2, True),
         "rnn_mnist": (lambda: seq_model(torch, "tanh", 28, 32, 10), lambda m, x: m(x)),

@@ -88,6 +88,22 @@ fn bad_input_table() {
         ),
         (vec!["--dropout".into(), "1.5".into()], "--dropout"),
         (
+            vec!["--schedule=plateau".into(), "--factor=1.5".into()],
+            "--factor must be in (0, 1) (got 1.5)",
+        ),
+        (
+            vec!["--schedule=plateau".into(), "--min-lr=1".into()],
+            "--min-lr must be in [0, lr] (got 1)",
+        ),
+        (
+            vec!["--schedule=plateau".into(), "--lr-patience=many".into()],
+            "--lr-patience",
+        ),
+        (
+            vec!["--schedule=plateau".into()],
+            "the plateau schedule needs a validation set",
+        ),
+        (
             vec!["--artifact-dir".into(), s("a-file")],
             "is not a directory",
         ),
@@ -295,6 +311,7 @@ fn cnn_bad_input_table() {
             vec!["--epochs".into(), "0".into()],
             "--epochs must be at least 1",
         ),
+        (vec!["--arch".into(), "alexnet".into()], "alexnet"),
     ];
     check_cases("cnn", &cases, t);
     // The burn trainer reads and checks the same data (a label outside the classes included).
@@ -310,6 +327,27 @@ fn cnn_bad_input_table() {
     assert_eq!(burn_cases.len(), 6);
     check_cases("cnn", &burn_cases, t);
     println!("{} CNN bad-input cases checked", cases.len());
+
+    // `--arch lenet5`: a quick run trains and saves LeNet-5, which --predict-idx then uses.
+    let run_dir = s("lenet5");
+    let args = ["--arch", "lenet5", "--train-limit", "512", "--epochs", "1"];
+    let (code, out, err) = run_example(
+        "cnn",
+        &[&args[..], &["--artifact-dir", &run_dir, "--quiet"]].concat(),
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("trained 1 epochs"), "{out}");
+    let report = report_of(&t.join("lenet5"));
+    assert_eq!(report["param_count"], 61_706);
+    assert_eq!(report["config"]["model"]["preset"], "Lenet5");
+    let (code, out, err) = run_example(
+        "cnn",
+        &["--predict-idx", "0", "--artifact-dir", &run_dir],
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("test image 0 (true class"), "{out}");
 }
 
 #[test]

@@ -80,6 +80,14 @@ fn zoo_exports_load_strictly_into_pytorch_and_give_the_zoos_outputs() {
             "cnn_strong",
             CnnConfig::new().with_preset(CnnPreset::Strong),
         ),
+        (
+            "cnn_lenet5",
+            CnnConfig::new().with_preset(CnnPreset::Lenet5),
+        ),
+        (
+            "cnn_resnet",
+            CnnConfig::new().with_preset(CnnPreset::Resnet),
+        ),
     ] {
         let m = c.init::<B>(d);
         let x = batch([3, 1, 28, 28]);
@@ -160,7 +168,7 @@ fn zoo_exports_load_strictly_into_pytorch_and_give_the_zoos_outputs() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&run.stderr));
     assert!(run.status.success(), "--verify failed");
-    assert_eq!(stdout.matches("loaded strictly").count(), 12, "{stdout}");
+    assert_eq!(stdout.matches("loaded strictly").count(), 14, "{stdout}");
 }
 
 /// The README's round trip, for each binary that trains on MNIST: the binary fine-tunes

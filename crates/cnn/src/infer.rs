@@ -15,7 +15,7 @@ use zoo_train::checkpoint::{ModelId, load_model};
 use zoo_train::train::{Evaluation, to_vec_f32};
 use zoo_train::{Objective, TrainError};
 
-use crate::Cnn;
+use crate::Network;
 use crate::data::{MEAN, STD};
 use crate::train::CnnJob;
 
@@ -24,7 +24,7 @@ pub struct SavedCnn<B: Backend> {
     /// The run's configuration.
     pub job: CnnJob,
     /// The model.
-    pub model: Cnn<B>,
+    pub model: Network<B>,
 }
 
 /// Loads the model a run saved in `dir`. A missing or foreign `config.json`, or a model file of
@@ -39,12 +39,13 @@ pub fn load<B: Backend>(dir: &Path, device: &B::Device) -> Result<SavedCnn<B>, T
             reason,
         })?;
     let id = ModelId::new("cnn", &job.model, "f32");
-    let model = load_model::<B, _>(
-        job.model.init::<B>(device),
-        &dir.join("model.mpk"),
-        &id,
-        device,
-    )?;
+    let file = dir.join("model.mpk");
+    // The file holds the record of the architecture's own network type (see `Network`).
+    let model = match job.model.init::<B>(device) {
+        Network::Tutorial(m) => Network::Tutorial(load_model::<B, _>(m, &file, &id, device)?),
+        Network::LeNet5(m) => Network::LeNet5(load_model::<B, _>(m, &file, &id, device)?),
+        Network::ResNet(m) => Network::ResNet(load_model::<B, _>(m, &file, &id, device)?),
+    };
     Ok(SavedCnn { job, model })
 }
 
@@ -68,7 +69,7 @@ impl<B: Backend> SavedCnn<B> {
 /// the other classification metrics, and the confusion matrix.
 pub fn evaluate<B: Backend>(
     job: &CnnJob,
-    model: &Cnn<B>,
+    model: &Network<B>,
     bundled: &Path,
     device: &B::Device,
 ) -> Result<Evaluation, TrainError> {
@@ -80,7 +81,7 @@ pub fn evaluate<B: Backend>(
 }
 
 /// The model of an autodiff run on its inner backend (for inference after training).
-pub fn inference_model<B: AutodiffBackend>(m: &Cnn<B>) -> Cnn<B::InnerBackend> {
+pub fn inference_model<B: AutodiffBackend>(m: &Network<B>) -> Network<B::InnerBackend> {
     m.valid()
 }
 

@@ -2,11 +2,14 @@
 //!
 //! The seed CNN of the PyTorch tutorial — `Conv(1,32,3) → ReLU → Conv(32,64,3) → ReLU →
 //! MaxPool(2) → flatten(9216) → Linear(9216,128) → ReLU → Linear(128,10)`, 1,199,882
-//! parameters — and a stronger preset (batch norm, dropout, He init; trained with weight decay,
-//! a cosine schedule and optional augmentation), for 28×28 grayscale images (MNIST,
-//! Fashion-MNIST), generic over Burn's `Backend`.
+//! parameters — a stronger preset of it (batch norm, dropout, He init; trained with weight
+//! decay, a cosine schedule and optional augmentation), LeNet-5 and a small residual network,
+//! for 28×28 grayscale images (MNIST, Fashion-MNIST), generic over Burn's `Backend`.
 //!
-//! - [`model`]: [`CnnConfig`] and [`Cnn`] (needs only `burn` and `zoo-kernels`);
+//! - [`model`]: [`CnnConfig`] (preset `seed`, `strong`, `lenet5` or `resnet`) and the
+//!   tutorial's [`Cnn`]; [`lenet`]: [`LeNet5`]; [`resnet`]: [`ResNet`]; [`network`]: any of
+//!   them as one [`Network`] ([`CnnConfig::init`]); [`layers`]: their channels-last pooling and
+//!   convolution (all of these need only `burn` and `zoo-kernels`);
 //! - [`data`]: IDX image sets normalised as the seed does (feature `train`);
 //! - [`train`]: a whole run — data, training, plots, `report.json` (feature `train`);
 //! - [`infer`]: load a saved run, classify an image file (feature `train`);
@@ -42,8 +45,15 @@
 //! # }
 //! ```
 
+pub mod layers;
+pub mod lenet;
 pub mod model;
+pub mod network;
+pub mod resnet;
+pub use lenet::LeNet5;
 pub use model::{Cnn, CnnConfig, CnnPreset, conv2d_im2col};
+pub use network::Network;
+pub use resnet::ResNet;
 pub use zoo_kernels::conv::{self, ConvPath, batch_norm_nhwc, conv_transpose2d_nhwc, conv2d_nhwc};
 
 #[cfg(feature = "train")]

@@ -1,5 +1,6 @@
-//! The network: [`CnnConfig`] (the tutorial's CNN by default, or the stronger preset) and
-//! [`Cnn`] (`[batch, 1, 28, 28]` → `[batch, classes]` logits).
+//! [`CnnConfig`] (which preset, how many classes, what image size) and the tutorial's network,
+//! [`Cnn`] (`[batch, 1, 28, 28]` → `[batch, classes]` logits; the seed and strong presets).
+//! [`CnnConfig::init`] builds any preset as a [`crate::Network`].
 
 use burn::config::Config;
 use burn::module::{Initializer, Module};
@@ -18,6 +19,10 @@ pub enum CnnPreset {
     /// Same layout plus batch norm after each conv and the hidden linear layer, dropout
     /// (0.25 after pooling, 0.5 before the classifier) and He initialisation.
     Strong,
+    /// LeNet-5 adapted to 28×28 ([`crate::lenet`]): 61,706 parameters.
+    Lenet5,
+    /// A residual network of three stages of two basic blocks ([`crate::resnet`]).
+    Resnet,
 }
 
 /// CNN architecture.
@@ -46,17 +51,24 @@ impl CnnConfig {
         if self.num_classes < 2 {
             return Err("a classifier needs at least 2 classes".into());
         }
+        if self.preset == CnnPreset::Lenet5 && self.image_size < 12 {
+            return Err(format!(
+                "LeNet-5 needs images of at least 12x12 (got {0}x{0})",
+                self.image_size
+            ));
+        }
         Ok(())
     }
 
-    /// Flattened feature size after the conv stack: 64 × ((size − 4) / 2)².
+    /// The tutorial CNN's flattened feature size after its conv stack: 64 × ((size − 4) / 2)².
     pub fn flat_features(&self) -> usize {
         let s = (self.image_size - 4) / 2;
         64 * s * s
     }
 
-    /// Builds the network.
-    pub fn init<B: Backend>(&self, device: &B::Device) -> Cnn<B> {
+    /// The tutorial CNN, with batch norm, dropout and He initialisation for the strong preset
+    /// (every other preset is built by [`CnnConfig::init`]).
+    pub(crate) fn init_tutorial<B: Backend>(&self, device: &B::Device) -> Cnn<B> {
         let strong = self.preset == CnnPreset::Strong;
         let init = if strong {
             Initializer::KaimingNormal {
@@ -200,14 +212,14 @@ mod tests {
 
     #[test]
     fn seed_cnn_has_1_199_882_parameters() {
-        let m = CnnConfig::new().init::<NdArray>(&Default::default());
+        let m = CnnConfig::new().init_tutorial::<NdArray>(&Default::default());
         assert_eq!(m.num_params(), 1_199_882);
         assert_eq!(CnnConfig::new().flat_features(), 9216);
     }
 
     #[test]
     fn layer_shapes() {
-        let m = CnnConfig::new().init::<NdArray>(&Default::default());
+        let m = CnnConfig::new().init_tutorial::<NdArray>(&Default::default());
         let x = Tensor::<NdArray, 4>::zeros([3, 1, 28, 28], &Default::default());
         let c1 = m.conv1.forward(x.clone());
         assert_eq!(c1.dims(), [3, 32, 26, 26]);
@@ -257,7 +269,7 @@ mod tests {
     fn strong_preset_shapes_and_parameters() {
         let m = CnnConfig::new()
             .with_preset(CnnPreset::Strong)
-            .init::<NdArray>(&Default::default());
+            .init_tutorial::<NdArray>(&Default::default());
         // Seed parameters plus, per batch-norm feature, gamma, beta and the running mean and
         // variance (Burn counts all four): 4 * (32 + 64 + 128).
         assert_eq!(m.num_params(), 1_199_882 + 4 * (32 + 64 + 128));
@@ -286,7 +298,7 @@ mod tests {
                 / scale
         };
         let values = |t: Tensor<I, 1>| t.into_data().to_vec::<f32>().unwrap();
-        let seed = CnnConfig::new().init::<A>(&d);
+        let seed = CnnConfig::new().init_tutorial::<A>(&d);
         let path = |native: bool| {
             if native {
                 ConvPath::Native
@@ -307,7 +319,7 @@ mod tests {
         };
         let strong = CnnConfig::new()
             .with_preset(CnnPreset::Strong)
-            .init::<A>(&d);
+            .init_tutorial::<A>(&d);
         // Training-mode passes move the batch norms' running statistics off their identity
         // start, so inference depends on them.
         for _ in 0..3 {

@@ -12,6 +12,14 @@
 //! 8 Flatten, 9 Linear, 10 BatchNorm1d, 11 ReLU, 12 Dropout, 13 Linear`. Batch norm's running
 //! statistics travel with the weights, so eval-mode outputs match.
 //!
+//! LeNet-5 ([`crate::lenet`]) is `0 Conv2d(1, 6, 5, padding=2) 1 ReLU 2 MaxPool2d(2)
+//! 3 Conv2d(6, 16, 5) 4 ReLU 5 MaxPool2d(2) 6 Flatten 7 Linear(400, 120) 8 ReLU
+//! 9 Linear(120, 84) 10 ReLU 11 Linear(84, 10)`. The residual network ([`crate::resnet`]) has
+//! no `nn.Sequential` of its own in the tutorial: its PyTorch module (`resnet` in
+//! `reference/pytorch_seed.py`) names its layers as the zoo does — `stem`, `stem_bn`,
+//! `blocks.{i}.conv1` / `bn1` / `conv2` / `bn2`, a projection shortcut as
+//! `blocks.{i}.projection.0` (1×1 conv) and `.1` (batch norm), and `fc`.
+//!
 //! ```no_run
 //! use zoo_cnn::CnnConfig;
 //! use zoo_ndarray::NdArray;
@@ -28,9 +36,13 @@ use burn::tensor::backend::Backend;
 pub use zoo_weights::WeightsError;
 use zoo_weights::{TorchLayout, load_pytorch, save_safetensors};
 
-use crate::{Cnn, CnnConfig, CnnPreset};
+use crate::resnet::{BLOCKS_PER_STAGE, STAGE_CHANNELS};
+use crate::{CnnConfig, CnnPreset, Network};
 
-/// Where each of the CNN's parameters lives in PyTorch's `nn.Sequential`.
+#[cfg(doc)]
+use crate::Cnn;
+
+/// Where each of the network's parameters lives in its PyTorch module's `state_dict`.
 pub fn layout(config: &CnnConfig) -> TorchLayout {
     let l = TorchLayout::new();
     match config.preset {
@@ -47,23 +59,67 @@ pub fn layout(config: &CnnConfig) -> TorchLayout {
             .linear("fc1", "9")
             .batch_norm("bn3", "10")
             .linear("fc2", "13"),
+        CnnPreset::Lenet5 => l
+            .conv("conv1", "0")
+            .conv("conv2", "3")
+            .linear("fc1", "7")
+            .linear("fc2", "9")
+            .linear("fc3", "11"),
+        CnnPreset::Resnet => {
+            // Bias-free convolutions: their weight only.
+            let weight = |l: TorchLayout, at: &str, torch: &str| {
+                l.same(format!("{at}.weight"), format!("{torch}.weight"))
+            };
+            let mut l = weight(l, "stem", "stem").batch_norm("stem_bn", "stem_bn");
+            let mut channels = STAGE_CHANNELS[0];
+            for (stage, &o) in STAGE_CHANNELS.iter().enumerate() {
+                for b in 0..BLOCKS_PER_STAGE {
+                    let i = format!("blocks.{}", stage * BLOCKS_PER_STAGE + b);
+                    for part in ["1", "2"] {
+                        l = weight(l, &format!("{i}.conv{part}"), &format!("{i}.conv{part}"))
+                            .batch_norm(&format!("{i}.bn{part}"), &format!("{i}.bn{part}"));
+                    }
+                    if (stage > 0 && b == 0) || channels != o {
+                        let (p, t) = (format!("{i}.projection"), format!("{i}.projection"));
+                        l = weight(l, &format!("{p}.conv"), &format!("{t}.0"))
+                            .batch_norm(&format!("{p}.bn"), &format!("{t}.1"));
+                    }
+                    channels = o;
+                }
+            }
+            l.linear("fc", "fc")
+        }
     }
 }
 
-/// A CNN of `config`'s architecture with the weights of a PyTorch `state_dict` (`.pt`, `.pth`
-/// or `.safetensors`).
+/// A network of `config`'s architecture with the weights of a PyTorch `state_dict` (`.pt`,
+/// `.pth` or `.safetensors`).
 pub fn load<B: Backend>(
     config: &CnnConfig,
     file: &Path,
     device: &B::Device,
-) -> Result<Cnn<B>, WeightsError> {
-    load_pytorch(config.init(device), file, &layout(config))
+) -> Result<Network<B>, WeightsError> {
+    let layout = layout(config);
+    Ok(match config.init(device) {
+        Network::Tutorial(m) => Network::Tutorial(load_pytorch(m, file, &layout)?),
+        Network::LeNet5(m) => Network::LeNet5(load_pytorch(m, file, &layout)?),
+        Network::ResNet(m) => Network::ResNet(load_pytorch(m, file, &layout)?),
+    })
 }
 
-/// Writes `cnn` as a safetensors `state_dict` that PyTorch's module loads with
+/// Writes `net` as a safetensors `state_dict` that its PyTorch module loads with
 /// `load_state_dict(strict=True)`.
-pub fn save<B: Backend>(cnn: &Cnn<B>, config: &CnnConfig, file: &Path) -> Result<(), WeightsError> {
-    save_safetensors(cnn, file, &layout(config))
+pub fn save<B: Backend>(
+    net: &Network<B>,
+    config: &CnnConfig,
+    file: &Path,
+) -> Result<(), WeightsError> {
+    let layout = layout(config);
+    match net {
+        Network::Tutorial(m) => save_safetensors(m, file, &layout),
+        Network::LeNet5(m) => save_safetensors(m, file, &layout),
+        Network::ResNet(m) => save_safetensors(m, file, &layout),
+    }
 }
 
 #[cfg(test)]
@@ -209,5 +265,45 @@ mod tests {
             back.forward(x.clone()).into_data(),
             cnn.forward(x).into_data()
         );
+    }
+
+    #[test]
+    fn lenet5_and_resnet_round_trip_under_their_pytorch_names() {
+        let d = Default::default();
+        let x =
+            Tensor::<NdArray, 4>::random([2, 1, 28, 28], burn::tensor::Distribution::Default, &d);
+        for (preset, key, shape) in [
+            (CnnPreset::Lenet5, "11.weight", vec![10, 84]),
+            (
+                CnnPreset::Resnet,
+                "blocks.2.projection.0.weight",
+                vec![32, 16, 1, 1],
+            ),
+        ] {
+            let config = CnnConfig::new().with_preset(preset);
+            let net = config.init::<NdArray>(&d);
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("net.safetensors");
+            save(&net, &config, &out).unwrap();
+            let state = zoo_weights::read_state_dict(&out).unwrap();
+            assert_eq!(state[key].shape, shape, "{preset:?}");
+            let back = load::<NdArray>(&config, &out, &d).unwrap();
+            assert_eq!(
+                back.forward(x.clone()).into_data(),
+                net.forward(x.clone()).into_data(),
+                "{preset:?}"
+            );
+        }
+        // A LeNet-5 file is not a residual network: one line naming the file.
+        let lenet = CnnConfig::new().with_preset(CnnPreset::Lenet5);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("lenet.safetensors");
+        save(&lenet.init::<NdArray>(&d), &lenet, &out).unwrap();
+        let resnet = CnnConfig::new().with_preset(CnnPreset::Resnet);
+        let e = load::<NdArray>(&resnet, &out, &d)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("lenet.safetensors") && !e.contains('\n'), "{e}");
     }
 }

@@ -3,8 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::module::AutodiffModule;
+use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
+use zoo_data::Predict;
 use zoo_data::data::Dataset;
 use zoo_data::images::{Augment, ImageDatasetKind};
 use zoo_train::artifacts::write_json;
@@ -13,12 +16,14 @@ use zoo_train::metrics::{ConfusionMatrix, argmax};
 use zoo_train::plot::{Tile, image_grid};
 pub use zoo_train::train::JobContext;
 use zoo_train::{
-    Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError, Trainer, fit,
-    seed_backend,
+    Objective, Report, RunInfo, RunSpec, ScheduleKind, TrainConfig, TrainError, Trained, Trainer,
+    fit, seed_backend,
 };
 
 use crate::data::{CnnData, load_data};
-use crate::{Cnn, CnnConfig, CnnPreset};
+use crate::lenet::LeNet5;
+use crate::resnet::ResNet;
+use crate::{Cnn, CnnConfig, CnnPreset, Network};
 
 /// A complete, serialisable description of a CNN run (written as `config.json`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -75,6 +80,30 @@ impl CnnJob {
         job
     }
 
+    /// LeNet-5 ([`crate::lenet`]) with the seed's settings (Adam lr 1e-3, batch 64) for 10
+    /// epochs.
+    pub fn lenet5() -> Self {
+        let mut job = Self::seed();
+        job.model = job.model.with_preset(CnnPreset::Lenet5);
+        job.train.epochs = 10;
+        job
+    }
+
+    /// The residual network ([`crate::resnet`]): AdamW (weight decay 1e-4) at 2e-3 with one
+    /// epoch of warm-up then cosine decay to 1e-5, batch 128, 15 epochs.
+    pub fn resnet() -> Self {
+        let mut job = Self::seed();
+        job.model = job.model.with_preset(CnnPreset::Resnet);
+        job.train.optimizer = zoo_train::OptimizerKind::AdamW;
+        job.train.lr = 2e-3;
+        job.train.weight_decay = 1e-4;
+        job.train.batch_size = 128;
+        job.train.epochs = 15;
+        job.train.warmup_epochs = 1;
+        job.train.schedule = ScheduleKind::Cosine { min_lr: 1e-5 };
+        job
+    }
+
     /// This job with random shifts (±2 px) and rotations (±10°) of the training images, seeded
     /// by the training seed.
     pub fn augmented(mut self) -> Self {
@@ -99,13 +128,14 @@ pub struct CnnOutcome<M> {
     pub data_note: Option<String>,
 }
 
-/// Trains the job's CNN on backend `B`, from a fresh initialisation.
+/// Trains the job's network ([`CnnConfig::preset`]) on backend `B`, from a fresh
+/// initialisation.
 pub fn run<B: AutodiffBackend>(
     job: &CnnJob,
     ctx: &JobContext,
     bundled: &Path,
     device: &B::Device,
-) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+) -> Result<CnnOutcome<Network<B>>, TrainError> {
     train(job, ctx, bundled, None, &Trainer::Zoo, device)
 }
 
@@ -115,22 +145,22 @@ pub fn run_with<B: AutodiffBackend>(
     job: &CnnJob,
     ctx: &JobContext,
     bundled: &Path,
-    start: Option<Cnn<B>>,
+    start: Option<Network<B>>,
     trainer: &Trainer<B::Device>,
     device: &B::Device,
-) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+) -> Result<CnnOutcome<Network<B>>, TrainError> {
     train(job, ctx, bundled, start, trainer, device)
 }
 
-/// Trains (fine-tunes) `model`, a CNN of `job.model`'s architecture — PyTorch's weights
+/// Trains (fine-tunes) `model`, a network of `job.model`'s architecture — PyTorch's weights
 /// through [`crate::pytorch::load`], say — instead of a fresh one; otherwise as [`run`].
 pub fn run_from<B: AutodiffBackend>(
     job: &CnnJob,
     ctx: &JobContext,
     bundled: &Path,
-    model: Cnn<B>,
+    model: Network<B>,
     device: &B::Device,
-) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+) -> Result<CnnOutcome<Network<B>>, TrainError> {
     train(job, ctx, bundled, Some(model), &Trainer::Zoo, device)
 }
 
@@ -138,10 +168,10 @@ fn train<B: AutodiffBackend>(
     job: &CnnJob,
     ctx: &JobContext,
     bundled: &Path,
-    start: Option<Cnn<B>>,
+    start: Option<Network<B>>,
     trainer: &Trainer<B::Device>,
     device: &B::Device,
-) -> Result<CnnOutcome<Cnn<B>>, TrainError> {
+) -> Result<CnnOutcome<Network<B>>, TrainError> {
     if job.augment.is_some() && matches!(trainer, Trainer::Burn { .. }) {
         return Err(TrainError::Invalid(
             "augment needs the zoo trainer (its batches are seeded by epoch; burn-train's are not)"
@@ -155,13 +185,21 @@ fn train<B: AutodiffBackend>(
             job.valid_fraction
         )));
     }
+    if let Some(net) = &start
+        && !net.is(job.model.preset)
+    {
+        return Err(TrainError::Invalid(format!(
+            "the starting network is not a {:?} network",
+            job.model.preset
+        )));
+    }
     let data = load_data(job, bundled)?;
     if let Some(note) = &data.note {
         ctx.progress_note(note);
     }
     let changes = ctx.write_config(job, &[])?;
     seed_backend::<B>(device, job.train.seed);
-    let model = start.unwrap_or_else(|| job.model.init::<B>(device));
+    let net = start.unwrap_or_else(|| job.model.init::<B>(device));
     let spec = RunSpec {
         cfg: &job.train,
         objective: Objective::Classification {
@@ -187,16 +225,12 @@ fn train<B: AutodiffBackend>(
             .collect(),
         resumed_with_changes: changes,
     };
-    let trained = match trainer {
-        Trainer::Zoo => fit(
-            model,
-            &data.train,
-            data.valid.as_ref(),
-            Some(&data.test),
-            spec,
-            device,
-        )?,
-        Trainer::Burn { devices } => burn_fit(model, &data, spec, devices)?,
+    // Each architecture trains as its own module type, so checkpoints and `model.mpk` hold
+    // that network's record (a tutorial CNN's as before `Network` existed).
+    let trained = match net {
+        Network::Tutorial(m) => fit_net(m, &data, spec, trainer, device)?.map(Network::Tutorial),
+        Network::LeNet5(m) => fit_net(m, &data, spec, trainer, device)?.map(Network::LeNet5),
+        Network::ResNet(m) => fit_net(m, &data, spec, trainer, device)?.map(Network::ResNet),
     };
     let mut report = trained.report;
     let test = trained
@@ -254,27 +288,72 @@ fn short(name: &str) -> &str {
     name.split('/').next().unwrap_or(name)
 }
 
-#[cfg(feature = "learner")]
-fn burn_fit<B: AutodiffBackend>(
-    model: Cnn<B>,
-    data: &CnnData,
-    spec: RunSpec<'_>,
-    devices: &[B::Device],
-) -> Result<zoo_train::Trained<Cnn<B>>, TrainError> {
-    let (valid, test) = (data.valid.as_ref(), Some(&data.test));
-    zoo_train::learner::fit_learner(model, &data.train, valid, test, spec, devices)
+/// One network type the CNN runs train: the zoo's loop needs `Predict` on it and on its
+/// inference twin; burn-train's needs its `TrainStep` (the `learner` feature).
+trait Trainable<B: AutodiffBackend>: AutodiffModule<B> + Predict<B, Tensor<B, 4>> + Sized {
+    /// burn-train's `Learner` on `devices`.
+    fn burn_fit(
+        self,
+        data: &CnnData,
+        spec: RunSpec<'_>,
+        devices: &[B::Device],
+    ) -> Result<Trained<Self>, TrainError>;
 }
 
-#[cfg(not(feature = "learner"))]
-fn burn_fit<B: AutodiffBackend>(
-    _model: Cnn<B>,
-    _data: &CnnData,
-    _spec: RunSpec<'_>,
-    _devices: &[B::Device],
-) -> Result<zoo_train::Trained<Cnn<B>>, TrainError> {
-    Err(TrainError::Invalid(
-        "the burn trainer needs zoo-cnn's `learner` feature".into(),
-    ))
+macro_rules! trainable {
+    ($($net:ident),*) => {$(
+        impl<B: AutodiffBackend> Trainable<B> for $net<B> {
+            #[cfg(feature = "learner")]
+            fn burn_fit(
+                self,
+                data: &CnnData,
+                spec: RunSpec<'_>,
+                devices: &[B::Device],
+            ) -> Result<Trained<Self>, TrainError> {
+                let (valid, test) = (data.valid.as_ref(), Some(&data.test));
+                zoo_train::learner::fit_learner(self, &data.train, valid, test, spec, devices)
+            }
+
+            #[cfg(not(feature = "learner"))]
+            fn burn_fit(
+                self,
+                _data: &CnnData,
+                _spec: RunSpec<'_>,
+                _devices: &[B::Device],
+            ) -> Result<Trained<Self>, TrainError> {
+                Err(TrainError::Invalid(
+                    "the burn trainer needs zoo-cnn's `learner` feature".into(),
+                ))
+            }
+        }
+    )*};
+}
+trainable!(Cnn, LeNet5, ResNet);
+
+/// Trains one network type with the loop `trainer` names.
+fn fit_net<B, M>(
+    model: M,
+    data: &CnnData,
+    spec: RunSpec<'_>,
+    trainer: &Trainer<B::Device>,
+    device: &B::Device,
+) -> Result<Trained<M>, TrainError>
+where
+    B: AutodiffBackend,
+    M: Trainable<B>,
+    M::InnerModule: Predict<B::InnerBackend, Tensor<B::InnerBackend, 4>>,
+{
+    match trainer {
+        Trainer::Zoo => fit(
+            model,
+            &data.train,
+            data.valid.as_ref(),
+            Some(&data.test),
+            spec,
+            device,
+        ),
+        Trainer::Burn { devices } => model.burn_fit(data, spec, devices),
+    }
 }
 
 #[cfg(test)]
@@ -283,6 +362,7 @@ mod tests {
     use crate::data::{MEAN, STD};
     use crate::infer::load as load_saved;
     use burn::backend::Autodiff;
+    use burn::module::Module;
     use burn::tensor::activation::softmax;
     use zoo_data::images::ImageDataset;
     use zoo_ndarray::NdArray;
@@ -389,6 +469,44 @@ mod tests {
         );
     }
 
+    /// LeNet-5 and the residual network train through `run`, save their own network's record
+    /// and load back as the same function; a saved LeNet-5 under a residual-network config is
+    /// refused by name.
+    #[test]
+    fn lenet5_and_resnet_runs_save_and_load_back() {
+        let device = Default::default();
+        let px: Vec<u8> = (0..784).map(|i| (i * 11 % 256) as u8).collect();
+        for mut job in [CnnJob::lenet5(), CnnJob::resnet()] {
+            let dir = tempfile::tempdir().unwrap();
+            (job.data, job.train_limit, job.valid_fraction) = (Some(bundled()), Some(128), 0.0);
+            (job.train.epochs, job.train.warmup_epochs) = (1, 0);
+            let ctx = JobContext::quiet(
+                Some(zoo_train::ArtifactDir::prepare(dir.path(), zoo_train::Mode::Fresh).unwrap()),
+                false,
+                "ndarray",
+                "cpu",
+            );
+            let out = run::<B>(&job, &ctx, &bundled(), &device).unwrap();
+            assert!(out.model.is(job.model.preset));
+            assert_eq!(out.report.param_count, out.model.num_params());
+            let saved = load_saved::<NdArray>(dir.path(), &device).unwrap();
+            assert!(saved.model.is(job.model.preset));
+            let x = ImageDataset::new(
+                &zoo_data::idx::ImageSet {
+                    images: px.clone(),
+                    labels: vec![0],
+                    rows: 28,
+                    cols: 28,
+                },
+                MEAN,
+                STD,
+            )
+            .inputs::<NdArray>(&[0], &device);
+            let trained = to_vec_f32(softmax(out.model.valid().forward(x), 1)).unwrap();
+            assert_eq!(saved.probabilities(&px, &device).unwrap(), trained);
+        }
+    }
+
     #[test]
     fn saved_model_round_trips_and_predicts() {
         let dir = tempfile::tempdir().unwrap();
@@ -396,7 +514,10 @@ mod tests {
         let job = CnnJob::seed();
         write_json(&dir.path().join("config.json"), &job).unwrap();
         seed_backend::<NdArray>(&device, 3);
-        let m = job.model.init::<NdArray>(&device);
+        // A run saves the tutorial network's own record (not the `Network` enum's).
+        let Network::Tutorial(m) = job.model.init::<NdArray>(&device) else {
+            unreachable!("the seed preset is the tutorial CNN")
+        };
         // Burn initialises parameters lazily: use the model before it is cloned into the saved
         // record, so both hold the same weights.
         let px: Vec<u8> = (0..784).map(|i| (i * 7 % 256) as u8).collect();

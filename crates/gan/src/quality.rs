@@ -19,7 +19,7 @@ use burn::tensor::backend::Backend;
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
-use zoo_cnn::Cnn;
+use zoo_cnn::Network;
 use zoo_cnn::infer::{SavedCnn, load as load_saved};
 use zoo_data::data::Dataset;
 use zoo_data::images::ImageDataset;
@@ -107,7 +107,7 @@ pub fn frechet_distance(a: &Gaussian, b: &Gaussian) -> Result<f64, String> {
 
 /// The zoo's MNIST classifier (a saved seed-CNN run) used as the feature extractor.
 pub struct Classifier<B: Backend> {
-    model: Cnn<B>,
+    model: Network<B>,
     /// Its test accuracy, read from the run's `report.json` when present.
     pub test_accuracy: Option<f64>,
     /// Where it was loaded from.
