@@ -29,7 +29,7 @@ use zoo_cli::cli::{
     after_help = "Presets: seed = the tutorial (Adam 1e-3, batch 64, 5 epochs); strong = batch norm, \
                   dropout, He init, AdamW weight decay 1e-4, warm-up + cosine, 10 epochs (--augment adds \
                   random shifts and rotations); lenet5 = LeNet-5 (61,706 parameters), Adam 1e-3, \
-                  10 epochs; resnet = a 14-layer residual network, AdamW weight decay 1e-4, warm-up + \
+                  cosine, 15 epochs, shifts and rotations; resnet = a 14-layer residual network, AdamW weight decay 1e-4, warm-up + \
                   cosine, 15 epochs. Data: --data DIR, else burn-dataset's cache (~/.cache/burn-dataset/mnist \
                   or fashion-mnist; --download fills it), else the bundled MNIST sample \
                   (Fashion-MNIST: /usr/share/datasets/fashion-mnist)."
