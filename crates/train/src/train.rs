@@ -650,26 +650,22 @@ where
         };
         let mut note = None;
         if let Some(v) = &valid_summary {
-            let watched = match cfg.monitor {
-                Monitor::Loss => v.loss,
-                Monitor::Metric => v.metrics.headline().1,
+            // The monitored number; early stopping minimises `score` (minus a metric).
+            let (watched, name, score) = match cfg.monitor {
+                Monitor::Loss => (v.loss, "loss", v.loss),
+                Monitor::Metric => {
+                    let m = v.metrics.headline().1;
+                    (m, "metric", -m)
+                }
             };
             if self.schedule.observe(watched) {
                 let lr = self.schedule.plateau_state().map_or(0.0, |p| p.lr);
                 note = Some(format!(
-                    "epoch {epoch}: the validation {} stopped improving; learning rate now \
-                     {lr:.2e}",
-                    match cfg.monitor {
-                        Monitor::Loss => "loss",
-                        Monitor::Metric => "metric",
-                    }
+                    "epoch {epoch}: the validation {name} stopped improving; learning rate now \
+                     {lr:.2e}"
                 ));
             }
             stop.plateau = self.schedule.plateau_state();
-            let score = match cfg.monitor {
-                Monitor::Loss => v.loss,
-                Monitor::Metric => -v.metrics.headline().1,
-            };
             if stop.best_score.is_none_or(|b| score < b) {
                 stop.best_score = Some(score);
                 stop.best_epoch = Some(epoch);
