@@ -62,6 +62,18 @@ struct Cli {
     /// Augment training images with random shifts (±2 px) and rotations (±10°), seeded.
     #[arg(long)]
     augment: bool,
+    /// Transfer learning: start from the feature layers of the run saved in DIR (same --arch),
+    /// under a fresh classifier for this run's dataset.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["weights", "predict", "predict_idx", "evaluate"]
+    )]
+    init_from: Option<PathBuf>,
+    /// `features`: train the classifier only, keeping the starting network's feature layers
+    /// (from --init-from or --weights) as they are.
+    #[arg(long, value_enum, conflicts_with_all = ["predict", "predict_idx", "evaluate"])]
+    freeze: Option<Freeze>,
     /// Classify this image (PNG or PGM, any size) with the model saved in --artifact-dir.
     #[arg(long, conflicts_with = "predict_idx")]
     predict: Option<PathBuf>,
@@ -80,6 +92,13 @@ struct Cli {
     backend: BackendArgs,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// What `--freeze` keeps fixed.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Freeze {
+    /// Every layer but the classifier.
+    Features,
 }
 
 enum Action {
@@ -224,6 +243,16 @@ fn build(cli: &Cli) -> Result<CnnJob, String> {
     job.train = cli.train.apply(job.train)?;
     if cli.augment {
         job = job.augmented();
+    }
+    job.init_from = cli.init_from.clone();
+    if let Some(Freeze::Features) = cli.freeze {
+        if cli.init_from.is_none() && cli.weights.weights.is_none() {
+            return Err(
+                "--freeze features needs a trained network to keep: --init-from DIR or --weights FILE"
+                    .into(),
+            );
+        }
+        job.freeze_features = true;
     }
     Ok(job)
 }

@@ -348,6 +348,49 @@ fn cnn_bad_input_table() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("test image 0 (true class"), "{out}");
+
+    // Transfer learning from that run: bad starts and flags, then a frozen-features run.
+    let v = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let transfer_cases: Vec<(Vec<String>, &str)> = vec![
+        (v(&["--init-from", &run_dir]), "holds a lenet5 network"),
+        (v(&["--init-from", &s("nowhere")]), "nowhere/config.json"),
+        (
+            v(&["--freeze", "features"]),
+            "--freeze features needs a trained network",
+        ),
+        (v(&["--freeze", "everything"]), "everything"),
+        (
+            v(&["--init-from", &run_dir, "--weights", &s("w.safetensors")]),
+            "--weights",
+        ),
+    ];
+    check_cases("cnn", &transfer_cases, t);
+    let args = [
+        "--arch",
+        "lenet5",
+        "--init-from",
+        &run_dir,
+        "--freeze",
+        "features",
+        "--train-limit",
+        "256",
+        "--epochs",
+        "1",
+    ];
+    let (code, out, err) = run_example(
+        "cnn",
+        &[
+            &args[..],
+            &["--artifact-dir", &s("lenet5-frozen"), "--quiet"],
+        ]
+        .concat(),
+        t,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("trained 1 epochs"), "{out}");
+    let report = report_of(&t.join("lenet5-frozen"));
+    assert_eq!(report["config"]["freeze_features"], true);
+    assert_eq!(report["config"]["init_from"], run_dir.as_str());
 }
 
 #[test]

@@ -90,6 +90,23 @@ impl<B: Backend> LeNet5<B> {
     pub fn forward_with(&self, x: Tensor<B, 4>, path: ConvPath) -> Tensor<B, 2> {
         self.head(self.features_with(x, path))
     }
+
+    /// This network with `other`'s classifier ([`LeNet5::head`]'s linear layer).
+    pub(crate) fn with_head_of(self, other: Self) -> Self {
+        Self {
+            fc3: other.fc3,
+            ..self
+        }
+    }
+
+    /// This network with every parameter but the classifier's out of training.
+    pub(crate) fn freeze_features(self) -> Self {
+        let fc3 = self.fc3.clone();
+        Self {
+            fc3,
+            ..self.no_grad()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,18 @@ pub enum CnnPreset {
     Resnet,
 }
 
+impl CnnPreset {
+    /// The preset's name as the zoo spells it: `seed`, `strong`, `lenet5`, `resnet`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Seed => "seed",
+            Self::Strong => "strong",
+            Self::Lenet5 => "lenet5",
+            Self::Resnet => "resnet",
+        }
+    }
+}
+
 /// CNN architecture.
 #[derive(Config, Debug, PartialEq)]
 pub struct CnnConfig {
@@ -195,6 +207,23 @@ impl<B: Backend> Cnn<B> {
     /// [`Cnn::forward`] through the given convolution path (the same function either way).
     pub fn forward_with(&self, x: Tensor<B, 4>, path: ConvPath) -> Tensor<B, 2> {
         self.head(self.features_with(x, path))
+    }
+
+    /// This network with `other`'s classifier ([`Cnn::head`]'s linear layer).
+    pub(crate) fn with_head_of(self, other: Self) -> Self {
+        Self {
+            fc2: other.fc2,
+            ..self
+        }
+    }
+
+    /// This network with every parameter but the classifier's out of training.
+    pub(crate) fn freeze_features(self) -> Self {
+        let fc2 = self.fc2.clone();
+        Self {
+            fc2,
+            ..self.no_grad()
+        }
     }
 }
 

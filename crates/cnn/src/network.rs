@@ -7,7 +7,7 @@
 //! the tutorial presets, as before this enum existed), so earlier runs and checkpoints still
 //! load.
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Tensor, backend::Backend};
 use zoo_kernels::conv::ConvPath;
 
@@ -88,6 +88,60 @@ impl<B: Backend> Network<B> {
                 | (Self::LeNet5(_), CnnPreset::Lenet5)
                 | (Self::ResNet(_), CnnPreset::Resnet)
         )
+    }
+
+    /// Transfer learning's start: this (trained) network's feature layers under `fresh`'s
+    /// classifier — the last linear layer, [`Network::head`] — which may have another number
+    /// of classes. Both must be the same architecture with the same image size (a seed
+    /// network's features under a strong one's head would not be a network); that is an
+    /// error here only when the variants differ, so check the configurations first.
+    pub fn with_head_of(self, fresh: Network<B>) -> Result<Self, String> {
+        match (self, fresh) {
+            (Self::Tutorial(m), Self::Tutorial(f)) => Ok(Self::Tutorial(m.with_head_of(f))),
+            (Self::LeNet5(m), Self::LeNet5(f)) => Ok(Self::LeNet5(m.with_head_of(f))),
+            (Self::ResNet(m), Self::ResNet(f)) => Ok(Self::ResNet(m.with_head_of(f))),
+            (from, to) => Err(format!(
+                "the features of a {} cannot go under the head of a {}",
+                from.kind(),
+                to.kind()
+            )),
+        }
+    }
+
+    /// This network with only its classifier ([`Network::head`]) left to train: every other
+    /// parameter stops requiring gradients, so no optimizer moves it (weight decay included).
+    /// Batch-norm layers in the features still update their running statistics in training
+    /// mode, as PyTorch's do under `requires_grad = False`.
+    pub fn freeze_features(self) -> Self {
+        match self {
+            Self::Tutorial(m) => Self::Tutorial(m.freeze_features()),
+            Self::LeNet5(m) => Self::LeNet5(m.freeze_features()),
+            Self::ResNet(m) => Self::ResNet(m.freeze_features()),
+        }
+    }
+
+    /// How many parameters (scalars) training moves: [`Module::num_params`] less the frozen
+    /// ones.
+    pub fn num_trainable_params(&self) -> usize {
+        struct Count(usize);
+        impl<B: Backend> ModuleVisitor<B> for Count {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
+                if param.val().is_require_grad() {
+                    self.0 += param.lazy_shape().num_elements();
+                }
+            }
+        }
+        let mut count = Count(0);
+        self.visit(&mut count);
+        count.0
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Tutorial(_) => "tutorial CNN",
+            Self::LeNet5(_) => "LeNet-5",
+            Self::ResNet(_) => "residual network",
+        }
     }
 
     /// The tutorial CNN inside, if this is one (what PyTorch's tutorial weights fit).

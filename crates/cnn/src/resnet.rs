@@ -154,6 +154,23 @@ impl<B: Backend> ResNet<B> {
     pub fn forward_with(&self, x: Tensor<B, 4>, path: ConvPath) -> Tensor<B, 2> {
         self.head(self.features_with(x, path))
     }
+
+    /// This network with `other`'s classifier ([`ResNet::head`]'s linear layer).
+    pub(crate) fn with_head_of(self, other: Self) -> Self {
+        Self {
+            fc: other.fc,
+            ..self
+        }
+    }
+
+    /// This network with every parameter but the classifier's out of training.
+    pub(crate) fn freeze_features(self) -> Self {
+        let fc = self.fc.clone();
+        Self {
+            fc,
+            ..self.no_grad()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::AutodiffModule;
+use burn::module::{AutodiffModule, Module};
 use burn::tensor::Tensor;
 use burn::tensor::backend::AutodiffBackend;
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,16 @@ pub struct CnnJob {
     pub model: CnnConfig,
     /// Training hyper-parameters.
     pub train: TrainConfig,
+    /// Transfer learning: start from the feature layers of the run saved in this directory
+    /// (one [`crate::infer::load`] reads, of the same preset and image size) under a freshly
+    /// initialised classifier — the one a run from scratch would start with. `None`: start
+    /// from scratch (or from the network given to [`run_from`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
+    /// Train the classifier only ([`Network::freeze_features`]); needs a trained start
+    /// (`init_from` or [`run_from`]'s network).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub freeze_features: bool,
 }
 
 impl CnnJob {
@@ -55,6 +65,8 @@ impl CnnJob {
             valid_fraction: 0.1,
             augment: None,
             model: CnnConfig::new(),
+            init_from: None,
+            freeze_features: false,
             train: TrainConfig {
                 epochs: 5,
                 batch_size: 64,
@@ -115,6 +127,15 @@ impl CnnJob {
             max_degrees: 10.0,
             seed: self.train.seed,
         });
+        self
+    }
+
+    /// This job started from the features of the run saved in `dir` (transfer learning, see
+    /// [`CnnJob::init_from`]), training every layer or, with `freeze_features`, the classifier
+    /// alone.
+    pub fn transfer_from(mut self, dir: impl Into<PathBuf>, freeze_features: bool) -> Self {
+        self.init_from = Some(dir.into());
+        self.freeze_features = freeze_features;
         self
     }
 }
@@ -196,13 +217,55 @@ fn train<B: AutodiffBackend>(
             job.model.preset
         )));
     }
+    if start.is_some() && job.init_from.is_some() {
+        return Err(TrainError::Invalid(
+            "init_from and a starting network are two starts: give one".into(),
+        ));
+    }
+    if job.freeze_features && start.is_none() && job.init_from.is_none() {
+        return Err(TrainError::Invalid(
+            "freeze_features needs a trained start (init_from, or the network given to \
+             run_from): frozen random features would stay random"
+                .into(),
+        ));
+    }
+    // The run to start from, before the data: a wrong directory fails at once.
+    let base = match (&start, &job.init_from) {
+        (None, Some(dir)) => Some(transfer_base::<B>(job, dir, device)?),
+        _ => None,
+    };
     let data = load_data(job, bundled)?;
     if let Some(note) = &data.note {
         ctx.progress_note(note);
     }
+    if let Some(dir) = &job.init_from {
+        ctx.progress_note(&format!(
+            "features from {}, a fresh {}-class classifier",
+            dir.display(),
+            job.model.num_classes
+        ));
+    }
     let changes = ctx.write_config(job, &[])?;
     seed_backend::<B>(device, job.train.seed);
-    let net = start.unwrap_or_else(|| job.model.init::<B>(device));
+    let net = match (start, base) {
+        (Some(net), _) => net,
+        (None, None) => job.model.init::<B>(device),
+        // The classifier starts where a run from scratch with the same seed starts.
+        (None, Some(base)) => base
+            .with_head_of(job.model.init::<B>(device))
+            .map_err(TrainError::Invalid)?,
+    };
+    let net = if job.freeze_features {
+        let net = net.freeze_features();
+        ctx.progress_note(&format!(
+            "features frozen: {} of {} parameters train",
+            net.num_trainable_params(),
+            net.num_params()
+        ));
+        net
+    } else {
+        net
+    };
     let spec = RunSpec {
         cfg: &job.train,
         objective: Objective::Classification {
@@ -285,6 +348,31 @@ fn train<B: AutodiffBackend>(
         model: trained.model,
         data_note: data.note,
     })
+}
+
+/// The network saved in `dir`, when its feature layers fit `job`'s.
+fn transfer_base<B: AutodiffBackend>(
+    job: &CnnJob,
+    dir: &Path,
+    device: &B::Device,
+) -> Result<Network<B>, TrainError> {
+    let base = crate::infer::load::<B>(dir, device)
+        .map_err(|e| TrainError::Invalid(format!("cannot start from {}: {e}", dir.display())))?;
+    let (from, to) = (&base.job.model, &job.model);
+    if from.preset != to.preset || from.image_size != to.image_size {
+        return Err(TrainError::Invalid(format!(
+            "cannot start from {}: it holds a {} network for {}x{} images, and this run's {} \
+             network for {}x{} images has other feature layers",
+            dir.display(),
+            from.preset.name(),
+            from.image_size,
+            from.image_size,
+            to.preset.name(),
+            to.image_size,
+            to.image_size
+        )));
+    }
+    Ok(base.model)
 }
 
 fn short(name: &str) -> &str {
@@ -508,6 +596,77 @@ mod tests {
             let trained = to_vec_f32(softmax(out.model.valid().forward(x), 1)).unwrap();
             assert_eq!(saved.probabilities(&px, &device).unwrap(), trained);
         }
+    }
+
+    /// Transfer learning: a seed run on the bundled digits, then runs from its features. Frozen,
+    /// the features come out bit for bit as they went in and only the classifier's 1,290
+    /// parameters train; unfrozen, they move. A start of another preset, or frozen features
+    /// with nothing to start from, is refused by name.
+    #[test]
+    fn transfer_starts_from_a_saved_run_and_freezes_its_features() {
+        let device = Default::default();
+        let base_dir = tempfile::tempdir().unwrap();
+        let quiet = |dir: Option<&Path>| {
+            let dir =
+                dir.map(|d| zoo_train::ArtifactDir::prepare(d, zoo_train::Mode::Fresh).unwrap());
+            JobContext::quiet(dir, false, "ndarray", "cpu")
+        };
+        let mut job = CnnJob::seed();
+        (job.data, job.train_limit, job.valid_fraction) = (Some(bundled()), Some(128), 0.0);
+        (job.train.epochs, job.train.batch_size) = (1, 32);
+        let base = run::<B>(&job, &quiet(Some(base_dir.path())), &bundled(), &device).unwrap();
+        let base = base.model.valid();
+        let x = Tensor::<NdArray, 4>::random(
+            [4, 1, 28, 28],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+
+        let frozen_job = job.clone().transfer_from(base_dir.path(), true);
+        let frozen = run::<B>(&frozen_job, &quiet(None), &bundled(), &device).unwrap();
+        assert_eq!(frozen.model.num_trainable_params(), 128 * 10 + 10);
+        let frozen = frozen.model.valid();
+        let (a, b) = (base.features(x.clone()), frozen.features(x.clone()));
+        assert_eq!(to_vec_f32(a).unwrap(), to_vec_f32(b).unwrap());
+        let (a, b) = (base.forward(x.clone()), frozen.forward(x.clone()));
+        assert_ne!(to_vec_f32(a).unwrap(), to_vec_f32(b).unwrap());
+
+        let tuned_job = job.clone().transfer_from(base_dir.path(), false);
+        let tuned = run::<B>(&tuned_job, &quiet(None), &bundled(), &device).unwrap();
+        assert_eq!(tuned.model.num_trainable_params(), tuned.model.num_params());
+        let (a, b) = (base.features(x.clone()), tuned.model.valid().features(x));
+        assert_ne!(to_vec_f32(a).unwrap(), to_vec_f32(b).unwrap());
+
+        let mut lenet = CnnJob::lenet5().transfer_from(base_dir.path(), false);
+        lenet.data = Some(bundled());
+        let err = run::<B>(&lenet, &quiet(None), &bundled(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        let dir = base_dir.path().display().to_string();
+        assert!(
+            err.contains(&dir) && err.contains("holds a seed network") && err.contains("lenet5"),
+            "{err}"
+        );
+        let mut scratch = job.clone();
+        scratch.freeze_features = true;
+        let err = run::<B>(&scratch, &quiet(None), &bundled(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("freeze_features needs a trained start"),
+            "{err}"
+        );
+        let nowhere = job.transfer_from(base_dir.path().join("nowhere"), true);
+        let err = run::<B>(&nowhere, &quiet(None), &bundled(), &device)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("nowhere") && err.contains("config.json"),
+            "{err}"
+        );
     }
 
     #[test]
