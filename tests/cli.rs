@@ -499,14 +499,141 @@ fn sequence_examples_bad_input_table_and_quick_runs() {
     let mut lstm = common.clone();
     lstm.push((v(&["--dropout", "1.5"]), "--dropout must be in [0, 1)"));
     lstm.push((v(&["--layers", "0"]), "--layers"));
+    // The language model's flags.
+    std::fs::write(t.join("latin.txt"), b"caf\xe9 ".repeat(100)).unwrap();
+    std::fs::write(t.join("tiny.txt"), "abc").unwrap();
+    for (args, want) in [
+        (
+            v(&["--task", "lm", "--text-file", &s("nowhere.txt")]),
+            "nowhere.txt",
+        ),
+        (
+            v(&["--task", "lm", "--text-file", &s("latin.txt")]),
+            "latin.txt: not UTF-8",
+        ),
+        (
+            v(&["--task", "lm", "--text-file", &s("tiny.txt")]),
+            "tiny.txt: 3 characters",
+        ),
+        (
+            v(&["--task", "lm", "--bptt", "0"]),
+            "--bptt must be at least 1",
+        ),
+        (
+            v(&["--task", "lm", "--data", "x"]),
+            "--data is not for --task lm",
+        ),
+        (
+            v(&["--task", "lm", "--dropout", "1"]),
+            "--dropout must be in [0, 1)",
+        ),
+        (v(&["--bptt", "20"]), "--bptt is for --task lm"),
+        (v(&["--task", "lm", "--temperature", "2"]), "--sample"),
+        (
+            v(&[
+                "--task",
+                "lm",
+                "--sample",
+                "5",
+                "--artifact-dir",
+                &s("no-run"),
+            ]),
+            "config.json",
+        ),
+    ] {
+        lstm.push((args, want));
+    }
     let mut rnn = common;
     rnn.push((v(&["--cell", "lstm"]), "--cell"));
+    rnn.push((v(&["--task", "lm"]), "the lstm example's"));
     check_cases("lstm", &lstm, t);
     check_cases("rnn", &rnn, t);
     println!(
         "{} LSTM and {} RNN bad-input cases checked",
         lstm.len(),
         rnn.len()
+    );
+
+    // The language model: a quick run on the start of the bundled questions, resumed for one
+    // more epoch, then text from it (a bad temperature and an unknown prompt character first).
+    // The TREC files are Latin-1: each byte is its character.
+    let questions = std::fs::read(zoo_cli::assets_dir().join("text/TREC.train.all")).unwrap();
+    let start: String = questions.iter().take(6000).map(|&b| b as char).collect();
+    std::fs::write(t.join("questions.txt"), start).unwrap();
+    let (text_path, lm_dir) = (s("questions.txt"), s("lm"));
+    let lm = |extra: &[&str]| {
+        let base = [
+            "--task",
+            "lm",
+            "--text-file",
+            &text_path,
+            "--hidden",
+            "16",
+            "--embed-dim",
+            "8",
+            "--bptt",
+            "20",
+            "--batch-size",
+            "8",
+            "--quiet",
+            "--artifact-dir",
+            &lm_dir,
+        ];
+        run_example("lstm", &[&base[..], extra].concat(), t)
+    };
+    let (code, out, err) = lm(&["--epochs", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("bits per character") && out.contains("-gram baseline"),
+        "{out}"
+    );
+    let (code, _, err) = lm(&["--epochs", "2", "--resume"]);
+    assert_eq!(code, 0, "{err}");
+    let report = report_of(&t.join("lm"));
+    assert_eq!(report["epochs_completed"], 2);
+    assert!(report["test"]["bits_per_char"].as_f64().is_some());
+    assert!(report["baseline"]["order"].as_u64().is_some());
+    let sample = |extra: &[&str]| {
+        let base = ["--task", "lm", "--sample", "30", "--artifact-dir", &lm_dir];
+        run_example("lstm", &[&base[..], extra].concat(), t)
+    };
+    let (code, out, err) = sample(&["--prompt", "What is", "--temperature", "0.5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("What is") && out.trim_end().chars().count() >= 30,
+        "{out}"
+    );
+    check_cases(
+        "lstm",
+        &[
+            (
+                v(&[
+                    "--task",
+                    "lm",
+                    "--sample",
+                    "5",
+                    "--temperature",
+                    "0",
+                    "--artifact-dir",
+                    &s("lm"),
+                ]),
+                "--temperature must be a positive number",
+            ),
+            (
+                v(&[
+                    "--task",
+                    "lm",
+                    "--sample",
+                    "5",
+                    "--prompt",
+                    "\u{2603}",
+                    "--artifact-dir",
+                    &s("lm"),
+                ]),
+                "never occurs in the training text",
+            ),
+        ],
+        t,
     );
 
     // Quick real runs: the adding problem (report with the baseline) and row-MNIST on the

@@ -440,7 +440,8 @@ pub enum MonitorArg {
 #[derive(Args, Clone, Debug)]
 pub struct SeqTaskArgs {
     /// row-mnist (digits as 28 steps of 28 pixels), adding (the adding problem), text
-    /// (sentence classification) or forecast (next value of a series).
+    /// (sentence classification), forecast (next value of a series) or, for the lstm example,
+    /// lm (a character-level language model).
     #[arg(long, value_enum, default_value_t = SeqTaskKind::RowMnist)]
     pub task: SeqTaskKind,
     /// row-mnist: directory with the four MNIST IDX files (default: burn-dataset's cache, else
@@ -515,6 +516,8 @@ pub enum SeqTaskKind {
     Text,
     /// Next-value regression on a univariate series.
     Forecast,
+    /// A character-level language model (the lstm example's).
+    Lm,
 }
 
 impl SeqTaskArgs {
@@ -545,6 +548,11 @@ impl SeqTaskArgs {
             return Err("--data is for --task row-mnist (text: --train-file/--test-file)".into());
         }
         let task = match self.task {
+            SeqTaskKind::Lm => {
+                return Err(
+                    "--task lm is the lstm example's character-level language model".into(),
+                );
+            }
             SeqTaskKind::RowMnist => SeqTask::RowMnist {
                 data: self.data.clone(),
                 valid_fraction: self.valid_fraction,

@@ -7,6 +7,7 @@
 //! item ([`items`], with the adapter that trains the zoo's loop on any burn dataset). Downloads are behind the `download` feature,
 //! the only code here that touches the network.
 
+pub mod charlm;
 pub mod data;
 #[cfg(feature = "download")]
 pub mod download;

@@ -26,6 +26,34 @@ pub fn supports(lstm: &Lstm<impl Backend>) -> bool {
 /// The hidden state after each step of `x` (`[batch, time, input]`, from zero states), as
 /// `time` tensors of `[batch, hidden]`. Requires [`supports`].
 pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 2>> {
+    steps_from(lstm, x, None).0
+}
+
+/// Every step's hidden state (`[batch, time, hidden]`) of `x` from the state `start`
+/// (`(hidden, cell)`, `[batch, hidden]` each; zeros when `None`), and the state after the last
+/// step: what truncated backpropagation through time carries from one window to the next.
+/// The op-by-op path of [`lstm_steps`] (the fused layer starts from zeros); Burn's own
+/// `Lstm::forward` with a state where [`supports`] does not hold.
+pub fn lstm_steps_from<B: Backend>(
+    lstm: &Lstm<B>,
+    x: Tensor<B, 3>,
+    start: Option<(Tensor<B, 2>, Tensor<B, 2>)>,
+) -> (Tensor<B, 3>, (Tensor<B, 2>, Tensor<B, 2>)) {
+    if !supports(lstm) {
+        let state = start.map(|(h, c)| burn::nn::LstmState::new(c, h));
+        let (out, state) = lstm.forward(x, state);
+        return (out, (state.hidden, state.cell));
+    }
+    let (steps, last) = steps_from(lstm, x, start);
+    (Tensor::stack(steps, 1), last)
+}
+
+#[allow(clippy::type_complexity)]
+fn steps_from<B: Backend>(
+    lstm: &Lstm<B>,
+    x: Tensor<B, 3>,
+    start: Option<(Tensor<B, 2>, Tensor<B, 2>)>,
+) -> (Vec<Tensor<B, 2>>, (Tensor<B, 2>, Tensor<B, 2>)) {
     let [batch, time, d_input] = x.dims();
     let h = lstm.d_hidden;
     let device = x.device();
@@ -35,8 +63,12 @@ pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 
     );
     let w_cell = stacked_gate_weights(&[&lstm.cell_gate], &device);
     let ones = Tensor::ones([batch, 1], &device);
-    let mut hidden = Tensor::zeros([batch, h], &device);
-    let mut cell = Tensor::zeros([batch, h], &device);
+    let (mut hidden, mut cell) = start.unwrap_or_else(|| {
+        (
+            Tensor::zeros([batch, h], &device),
+            Tensor::zeros([batch, h], &device),
+        )
+    });
     let mut steps: Vec<Tensor<B, 2>> = Vec::with_capacity(time);
     for t in 0..time {
         let x_t = x
@@ -55,7 +87,7 @@ pub fn lstm_steps<B: Backend>(lstm: &Lstm<B>, x: Tensor<B, 3>) -> Vec<Tensor<B, 
         hidden = output * lstm.hidden_activation.forward(cell.clone());
         steps.push(hidden.clone());
     }
-    steps
+    (steps, (hidden, cell))
 }
 
 /// Whether [`lstm_sequence`] runs as one autodiff operation (`zoo_kernels::recurrent`): the

@@ -7,6 +7,10 @@
 //!
 //! - [`model`]: [`LstmNetConfig`] and [`LstmNet`] (needs only `burn` and `zoo-kernels`);
 //! - [`fused`]: the LSTM layer as one autodiff operation where the backend takes that path;
+//! - [`lm`]: [`CharLm`], a character-level LSTM language model carrying its state across
+//!   windows;
+//! - [`language`]: a whole language-model run (truncated BPTT, an n-gram baseline, test
+//!   perplexity) and text generation from a saved one (feature `train`);
 //! - [`train`]: a whole run on a sequence task (feature `train`);
 //! - [`infer`]: a saved run back, test-set evaluation, a sentence's classes (feature `train`);
 //! - `pytorch`: the tutorial's PyTorch weights in and out (feature `pytorch`).
@@ -34,11 +38,15 @@
 
 pub mod cell;
 pub mod fused;
+pub mod lm;
 pub mod model;
+pub use lm::{CharLm, CharLmConfig};
 pub use model::{LstmNet, LstmNetConfig};
 
 #[cfg(feature = "train")]
 pub mod infer;
+#[cfg(feature = "train")]
+pub mod language;
 #[cfg(feature = "learner")]
 pub mod learner;
 #[cfg(feature = "pytorch")]

@@ -2,7 +2,11 @@
 //! RNG), gradient clipping and a step schedule. Two epochs, then resume to four, equals four
 //! epochs straight.
 //!
-//! Its own test binary (one process, one test): Burn's backend RNG is process-global.
+//! The character language model: a run stopped mid-epoch (its carried LSTM state in the
+//! checkpoint) and resumed ends with the weights of the same run left alone.
+//!
+//! Its own test binary, its tests one at a time (`SERIAL`): Burn's backend RNG is
+//! process-global.
 
 use burn::backend::Autodiff;
 
@@ -18,8 +22,11 @@ use zoo_train::{
 
 type B = Autodiff<NdArray>;
 
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn stacked_lstm_with_dropout_resumes_to_the_uninterrupted_parameters() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let device = Default::default();
     let (train, test) = (adding_problem(600, 15, 1), adding_problem(100, 15, 2));
     let model_cfg = LstmNetConfig::new(2, 1).with_layers(2).with_dropout(0.2);
@@ -88,5 +95,54 @@ fn stacked_lstm_with_dropout_resumes_to_the_uninterrupted_parameters() {
     assert!(max_diff <= 1e-6, "max parameter difference {max_diff}");
     let h = flat_params::<B, _>(&half.model);
     assert!(a.iter().zip(&h).any(|(x, y)| (x - y).abs() > 1e-3));
+    assert_eq!(straight.report.test, resumed.report.test);
+}
+
+#[test]
+fn language_model_stopped_mid_epoch_resumes_to_the_uninterrupted_parameters() {
+    use zoo_lstm::language::{LmJob, LmText, run};
+    use zoo_train::train::JobContext;
+    use zoo_train::{TrainError, interrupt};
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let assets = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets"));
+    let questions = zoo_data::charlm::read_questions(&assets.join("text/TREC.train.all")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = tmp.path().join("questions.txt");
+    std::fs::write(&text, questions.chars().take(8000).collect::<String>()).unwrap();
+    let mut job = LmJob::seed();
+    job.text = LmText::File { path: text };
+    (job.model.hidden, job.model.embed_dim, job.model.layers) = (12, 6, 2);
+    (job.bptt, job.train.batch_size, job.train.epochs) = (16, 6, 3);
+    let device = Default::default();
+    let ctx = |dir: Option<ArtifactDir>, resume| JobContext::quiet(dir, resume, "ndarray", "cpu");
+    let straight = run::<B>(&job, &ctx(None, false), &assets, &device).unwrap();
+
+    // Stopped as Ctrl-C stops it once epoch 1's checkpoint exists: in epoch 2, mid-way.
+    let runs = tmp.path().join("run");
+    let first = runs.join("checkpoints/epoch-00001.ckpt");
+    let watcher = std::thread::spawn(move || {
+        while !first.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        interrupt::request();
+    });
+    let dir = ArtifactDir::prepare(&runs, Mode::Fresh).unwrap();
+    let stopped = run::<B>(&job, &ctx(Some(dir), false), &assets, &device);
+    watcher.join().unwrap();
+    interrupt::clear();
+    let Err(TrainError::Interrupted { epoch, step, .. }) = stopped else {
+        panic!("the run was not interrupted")
+    };
+    assert_eq!(epoch, 2);
+    assert!(step < 30, "stopped at step {step}, not mid-epoch");
+    let again = ArtifactDir::prepare(&runs, Mode::Resume).unwrap();
+    let resumed = run::<B>(&job, &ctx(Some(again), true), &assets, &device).unwrap();
+    assert_eq!(resumed.report.epochs_completed, 3);
+    let (a, b) = (
+        flat_params::<B, _>(&straight.model),
+        flat_params::<B, _>(&resumed.model),
+    );
+    let max_diff = max_abs_diff(&a, &b);
+    assert!(max_diff <= 1e-6, "max parameter difference {max_diff}");
     assert_eq!(straight.report.test, resumed.report.test);
 }
