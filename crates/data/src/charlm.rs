@@ -276,15 +276,17 @@ impl NGram {
     /// The model of the order in `1..=max_order` with the lowest validation NLL (discount 0.75),
     /// and that NLL.
     pub fn fit(train: &[u32], valid: &[u32], vocab: usize, max_order: usize) -> (Self, f64) {
-        let mut best: Option<(Self, f64)> = None;
-        for order in 1..=max_order.max(1) {
+        let unigram = Self::train(train, vocab, 1, 0.75);
+        let nll = unigram.mean_nll(valid);
+        let mut best = (unigram, nll);
+        for order in 2..=max_order {
             let model = Self::train(train, vocab, order, 0.75);
             let nll = model.mean_nll(valid);
-            if best.as_ref().is_none_or(|(_, b)| nll < *b) {
-                best = Some((model, nll));
+            if nll < best.1 {
+                best = (model, nll);
             }
         }
-        best.expect("at least order 1")
+        best
     }
 }
 

@@ -497,13 +497,7 @@ impl<B: AutodiffBackend> EpochJob<B> for LmTraining<'_, B> {
     ) -> Result<(), TrainError> {
         let current = self.model.take().ok_or_else(in_place)?;
         let model = module_from_bytes::<B, _>(current, model, &self.device, path)?;
-        let fresh = ZooOptimizer::new(&self.job.train);
-        self.optim = std::mem::replace(&mut self.optim, fresh)
-            .load_bytes(optim, &self.device)
-            .map_err(|reason| TrainError::Checkpoint {
-                path: path.into(),
-                reason,
-            })?;
+        self.optim = ZooOptimizer::from_checkpoint(&self.job.train, optim, &self.device, path)?;
         let partial = state.partial.as_ref();
         self.schedule
             .skip(state.extra.iteration + partial.map_or(0, |p| p.steps));

@@ -647,23 +647,19 @@ where
             &self.device,
             path,
         )?);
-        let bad = |reason| TrainError::Checkpoint {
-            path: path.into(),
-            reason,
-        };
         let cfg = self.spec.cfg;
-        self.opt_g = std::mem::replace(
-            &mut self.opt_g,
-            ZooOptimizer::new(&cfg.generator.train_config()),
-        )
-        .load_bytes(next(&mut optims), &self.device)
-        .map_err(bad)?;
-        self.opt_d = std::mem::replace(
-            &mut self.opt_d,
-            ZooOptimizer::new(&cfg.discriminator.train_config()),
-        )
-        .load_bytes(next(&mut optims), &self.device)
-        .map_err(bad)?;
+        self.opt_g = ZooOptimizer::from_checkpoint(
+            &cfg.generator.train_config(),
+            next(&mut optims),
+            &self.device,
+            path,
+        )?;
+        self.opt_d = ZooOptimizer::from_checkpoint(
+            &cfg.discriminator.train_config(),
+            next(&mut optims),
+            &self.device,
+            path,
+        )?;
         Ok(())
     }
 

@@ -129,6 +129,22 @@ impl<M: AutodiffModule<B>, B: AutodiffBackend> ZooOptimizer<M, B> {
         }
     }
 
+    /// The optimiser `cfg` describes, with the state of a checkpoint's optimiser section
+    /// (read from `path`, which a mismatch names).
+    pub fn from_checkpoint(
+        cfg: &TrainConfig,
+        bytes: Vec<u8>,
+        device: &B::Device,
+        path: &std::path::Path,
+    ) -> Result<Self, crate::TrainError> {
+        Self::new(cfg)
+            .load_bytes(bytes, device)
+            .map_err(|reason| crate::TrainError::Checkpoint {
+                path: path.into(),
+                reason,
+            })
+    }
+
     /// Restores the state written by [`Self::to_bytes`].
     pub fn load_bytes(self, bytes: Vec<u8>, device: &B::Device) -> Result<Self, String> {
         fn load<O, M, B>(o: O, bytes: Vec<u8>, device: &B::Device) -> Result<O, String>

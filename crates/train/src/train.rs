@@ -526,13 +526,7 @@ where
             .take()
             .expect("the model is in place between steps");
         let model = module_from_bytes::<B, M>(current, model, &self.device, path)?;
-        let fresh = ZooOptimizer::new(self.spec.cfg);
-        self.optim = std::mem::replace(&mut self.optim, fresh)
-            .load_bytes(optim, &self.device)
-            .map_err(|reason| TrainError::Checkpoint {
-                path: path.into(),
-                reason,
-            })?;
+        self.optim = ZooOptimizer::from_checkpoint(self.spec.cfg, optim, &self.device, path)?;
         if let Some(dir) = self
             .spec
             .artifacts
